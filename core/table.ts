@@ -1,0 +1,61 @@
+/**
+ * The one DynamoDB table: its key schema and indexes, declared once. The CDK
+ * stack and the local cloud both build the table from this, and repositories
+ * build keys with the helpers below, so the layout lives in one file.
+ */
+
+export const TABLE_KEYS = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+} as const;
+
+/** Global secondary indexes: name, partition and sort attribute (all strings, all projections ALL). */
+export const TABLE_INDEXES = [
+  { indexName: 'GSI1', partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+  { indexName: 'GSI2', partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+  { indexName: 'GSI3', partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
+] as const;
+
+/** Items with this attribute (epoch seconds) are removed by DynamoDB TTL. */
+export const TABLE_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * Access patterns and their keys. Every item type is listed here with the
+ * key it is stored under and the index that serves its list query.
+ *
+ * | item            | PK                   | SK              | index: PK / SK                                 |
+ * | --------------- | -------------------- | --------------- | ---------------------------------------------- |
+ * | host            | HOST#<id>            | HOST            | GSI1: HOSTS / <name>            (list hosts)    |
+ * | host name claim | HOSTNAME#<name>      | HOSTNAME        | (uniqueness of host names)                     |
+ * | credential      | CREDENTIAL#<sha256>  | CREDENTIAL      | GSI1: PRINCIPAL#<id> / CREDENTIAL (revoke all) |
+ * | command         | COMMAND#<id>         | COMMAND         | GSI1: HOST#<hostId>#COMMANDS / <status>#<created>#<id> |
+ */
+export const keys = {
+  host: (id: string) => ({ PK: `HOST#${id}`, SK: 'HOST' }),
+  hostList: () => ({ GSI1PK: 'HOSTS' }),
+  hostListEntry: (name: string) => ({ GSI1PK: 'HOSTS', GSI1SK: name }),
+  hostName: (name: string) => ({ PK: `HOSTNAME#${name}`, SK: 'HOSTNAME' }),
+  credential: (secretHash: string) => ({ PK: `CREDENTIAL#${secretHash}`, SK: 'CREDENTIAL' }),
+  credentialOwner: (principalId: string) => ({ GSI1PK: `PRINCIPAL#${principalId}`, GSI1SK: 'CREDENTIAL' }),
+  command: (id: string) => ({ PK: `COMMAND#${id}`, SK: 'COMMAND' }),
+  hostCommands: (hostId: string) => ({ GSI1PK: `HOST#${hostId}#COMMANDS` }),
+  hostCommandEntry: (hostId: string, status: string, createdAt: string, id: string) => ({
+    GSI1PK: `HOST#${hostId}#COMMANDS`,
+    GSI1SK: `${status}#${createdAt}#${id}`,
+  }),
+} as const;
+
+/** Strips the key attributes from a stored item before it leaves a repository. */
+export function withoutKeys<T extends Record<string, unknown>>(item: T): Omit<T, KeyAttribute> {
+  const copy: Record<string, unknown> = { ...item };
+  for (const name of KEY_ATTRIBUTES) delete copy[name];
+  return copy as Omit<T, KeyAttribute>;
+}
+
+const KEY_ATTRIBUTES = [
+  TABLE_KEYS.partitionKey,
+  TABLE_KEYS.sortKey,
+  ...TABLE_INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]),
+  TABLE_TTL_ATTRIBUTE,
+] as const;
+type KeyAttribute = (typeof KEY_ATTRIBUTES)[number];

@@ -1,0 +1,10 @@
+import { PollCommandsQuery } from '../../../core/command.js';
+import { pollForCommand } from '../../command-channel/poll.js';
+import { agentHostId } from '../../shared/agent-principal.js';
+import { httpHandler } from '../../shared/http-handler.js';
+
+/** GET /agent/commands?waitSeconds=N: the next command for the calling agent's host, or 204 after the wait. */
+export const handler = httpHandler({ query: PollCommandsQuery }, async ({ query, principal }) => {
+  const command = await pollForCommand(agentHostId(principal), query.waitSeconds);
+  return command ? { body: command } : { statusCode: 204, body: null };
+});

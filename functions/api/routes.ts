@@ -1,0 +1,48 @@
+/**
+ * The REST API's route table: the CDK stack builds API Gateway from it and
+ * the local API server routes by it, so both serve the same API. `handler`
+ * is the module (from the repository root) whose `handler` export serves the
+ * route; `access` is the least a caller needs, enforced by the authorizer.
+ */
+import type { Access } from '../../core/principal.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Route {
+  method: HttpMethod;
+  /** API Gateway path template: `/hosts/{hostId}`. */
+  path: string;
+  handler: string;
+  access: Access;
+  /** Lambda timeout; defaults to 10 s. Long polls need more. */
+  timeoutSeconds?: number;
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/hosts', handler: 'functions/api/hosts/enroll-host.ts', access: 'operator' },
+  { method: 'GET', path: '/hosts', handler: 'functions/api/hosts/list-hosts.ts', access: 'viewer' },
+  { method: 'GET', path: '/hosts/{hostId}', handler: 'functions/api/hosts/get-host.ts', access: 'viewer' },
+  { method: 'POST', path: '/agent/heartbeat', handler: 'functions/api/agent/heartbeat.ts', access: 'agent' },
+  {
+    method: 'GET',
+    path: '/agent/commands',
+    handler: 'functions/api/agent/poll-commands.ts',
+    access: 'agent',
+    timeoutSeconds: 29,
+  },
+  {
+    method: 'POST',
+    path: '/agent/commands/{commandId}/result',
+    handler: 'functions/api/agent/post-command-result.ts',
+    access: 'agent',
+  },
+  {
+    method: 'POST',
+    path: '/agent/commands/{commandId}/heartbeat',
+    handler: 'functions/api/agent/post-command-heartbeat.ts',
+    access: 'agent',
+  },
+];
+
+/** The authorizer's module, run before every route. */
+export const AUTHORIZER_HANDLER = 'functions/api/authorizer.ts';

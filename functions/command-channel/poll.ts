@@ -1,0 +1,18 @@
+/**
+ * Long polling for agents: agents sit behind NAT and only dial out, so
+ * GET /agent/commands holds the request open until a command arrives or the
+ * wait ends (kept under API Gateway's 29 s integration limit).
+ */
+import type { AgentCommand } from '../../core/command.js';
+import { claimNextCommand } from '../repositories/commands.js';
+
+const POLL_INTERVAL_MS = 250;
+
+export async function pollForCommand(hostId: string, waitSeconds: number): Promise<AgentCommand | undefined> {
+  const until = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    const command = await claimNextCommand(hostId);
+    if (command || Date.now() >= until) return command;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_INTERVAL_MS, until - Date.now())));
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The command channel's storage. A command item holds the Step Functions
+ * task token of the step waiting on it; agents only ever see id, kind, args
+ * and deadline. Status moves pending → running → succeeded | failed, each
+ * move a conditional write so two pollers never claim the same command.
+ */
+import { randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type AgentCommand, Command, type CommandStatus, type DispatchRequest } from '../../core/command.js';
+import { keys, withoutKeys } from '../../core/table.js';
+import { db, isConditionFailure, setExpression, tableName } from './table.js';
+
+interface StoredCommand extends Command {
+  taskToken: string;
+}
+
+export async function createCommand(request: DispatchRequest): Promise<Command> {
+  const now = new Date();
+  const command: Command = {
+    id: `c-${randomUUID()}`,
+    hostId: request.hostId,
+    kind: request.kind,
+    args: request.args,
+    status: 'pending',
+    createdAt: now.toISOString(),
+    deadline: new Date(now.getTime() + request.timeoutSeconds * 1000).toISOString(),
+  };
+  await db().send(
+    new PutCommand({
+      TableName: tableName(),
+      Item: {
+        ...keys.command(command.id),
+        ...keys.hostCommandEntry(command.hostId, 'pending', command.createdAt, command.id),
+        ...command,
+        taskToken: request.taskToken,
+        // Finished commands are kept a week for the activity trail, then expire.
+        expiresAt: Math.floor(now.getTime() / 1000) + request.timeoutSeconds + 7 * 86_400,
+      },
+    }),
+  );
+  return command;
+}
+
+/** The host's oldest pending command that is still wanted, claimed for it; undefined when none. */
+export async function claimNextCommand(hostId: string): Promise<AgentCommand | undefined> {
+  const { Items = [] } = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :pending)',
+      ExpressionAttributeValues: { ':pk': keys.hostCommands(hostId).GSI1PK, ':pending': 'pending#' },
+      Limit: 10,
+    }),
+  );
+  const now = new Date().toISOString();
+  for (const item of Items) {
+    const command = Command.parse(withoutKeys(item));
+    if (command.deadline <= now) {
+      // Nobody waits for it any more; retire it so it leaves the queue.
+      await moveStatus(command, 'pending', 'failed', {
+        error: { code: 'AE0469', message: 'the command expired before the agent picked it up' },
+        finishedAt: now,
+      });
+      continue;
+    }
+    if (await moveStatus(command, 'pending', 'running', { claimedAt: now })) {
+      return { id: command.id, kind: command.kind, args: command.args, deadline: command.deadline };
+    }
+  }
+  return undefined;
+}
+
+export async function getStoredCommand(id: string): Promise<StoredCommand | undefined> {
+  const { Item } = await db().send(
+    new GetCommand({ TableName: tableName(), Key: keys.command(id), ConsistentRead: true }),
+  );
+  if (!Item) return undefined;
+  return { ...Command.parse(withoutKeys(Item)), taskToken: String(Item.taskToken) };
+}
+
+export async function finishCommand(
+  command: Command,
+  status: 'succeeded' | 'failed',
+  outcome: Pick<Command, 'output' | 'error'>,
+): Promise<boolean> {
+  return moveStatus(command, command.status, status, { ...outcome, finishedAt: new Date().toISOString() });
+}
+
+export async function touchCommand(command: Command): Promise<void> {
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.command(command.id),
+      UpdateExpression: 'SET lastHeartbeatAt = :now',
+      ExpressionAttributeValues: { ':now': new Date().toISOString() },
+    }),
+  );
+}
+
+/** Conditionally moves a command from one status to another; false when someone else moved it first. */
+async function moveStatus(
+  command: Command,
+  from: CommandStatus,
+  to: CommandStatus,
+  fields: Partial<Command>,
+): Promise<boolean> {
+  const update = setExpression({
+    ...fields,
+    status: to,
+    GSI1SK: keys.hostCommandEntry(command.hostId, to, command.createdAt, command.id).GSI1SK,
+  });
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.command(command.id),
+        UpdateExpression: update.expression,
+        ConditionExpression: '#status = :from',
+        ExpressionAttributeNames: update.names,
+        ExpressionAttributeValues: { ...update.values, ':from': from },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}

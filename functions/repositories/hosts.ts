@@ -1,0 +1,117 @@
+/** Hosts: enrollment (with the agent's credential), lookup, listing, heartbeats. */
+import { randomUUID } from 'node:crypto';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TidemarkError } from '../../core/error-catalogue.js';
+import { type EnrollHostRequest, Host } from '../../core/host.js';
+import { keys, withoutKeys } from '../../core/table.js';
+import { credentialItem, newSecret } from './credentials.js';
+import { db, decodeCursor, encodeCursor, isConditionFailure, setExpression, tableName } from './table.js';
+
+export interface Enrollment {
+  host: Host;
+  /** The agent's credential: returned once, stored only as a hash. */
+  agentToken: string;
+}
+
+export async function enrollHost(request: EnrollHostRequest, enrolledBy: string): Promise<Enrollment> {
+  const host: Host = {
+    id: `h-${randomUUID()}`,
+    name: request.name.toLowerCase(),
+    addresses: request.addresses,
+    os: request.os,
+    agentVersion: request.agentVersion,
+    enrolledAt: new Date().toISOString(),
+    enrolledBy,
+  };
+  const agentToken = newSecret('agent');
+  const principal = { principalType: 'agent', principalId: `agent:${host.id}`, hostId: host.id } as const;
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...keys.hostName(host.name), hostId: host.id },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...keys.host(host.id), ...keys.hostListEntry(host.name), ...host },
+            },
+          },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: credentialItem(agentToken, principal, `agent of ${host.name}`),
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) {
+      throw new TidemarkError('Conflict', `a host named '${host.name}' is already enrolled`, 409, 'name');
+    }
+    throw error;
+  }
+  return { host, agentToken };
+}
+
+export async function getHost(id: string): Promise<Host | undefined> {
+  const { Item } = await db().send(new GetCommand({ TableName: tableName(), Key: keys.host(id) }));
+  return Item ? Host.parse(withoutKeys(Item)) : undefined;
+}
+
+export async function requireHost(id: string): Promise<Host> {
+  const host = await getHost(id);
+  if (!host) throw new TidemarkError('NotFound', `no enrolled host has id '${id}'`, 404, 'hostId');
+  return host;
+}
+
+export async function listHosts(limit: number, cursor?: string): Promise<{ hosts: Host[]; next?: string }> {
+  const startKey = decodeCursor(cursor);
+  if (cursor && !startKey)
+    throw new TidemarkError('BadRequest', "query field 'next': not a valid cursor", 400, 'next');
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk',
+      ExpressionAttributeValues: { ':pk': keys.hostList().GSI1PK },
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return {
+    hosts: (result.Items ?? []).map((item) => Host.parse(withoutKeys(item))),
+    next: encodeCursor(result.LastEvaluatedKey),
+  };
+}
+
+export async function recordHeartbeat(
+  id: string,
+  report: { agentVersion?: string; os?: string; addresses?: string[] },
+): Promise<Host> {
+  const update = setExpression({ ...report, lastHeartbeatAt: new Date().toISOString() });
+  try {
+    const { Attributes } = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.host(id),
+        UpdateExpression: update.expression,
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeNames: update.names,
+        ExpressionAttributeValues: update.values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Host.parse(withoutKeys(Attributes ?? {}));
+  } catch (error) {
+    if (isConditionFailure(error))
+      throw new TidemarkError('NotFound', `no enrolled host has id '${id}'`, 404);
+    throw error;
+  }
+}

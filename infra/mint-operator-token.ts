@@ -1,0 +1,25 @@
+/**
+ * Mints an operator credential in a deployed stack's table, for the first
+ * operator after `cdk deploy`. Uses the caller's AWS credentials; prints the
+ * secret once (only its hash is stored).
+ *
+ *   npx tsx infra/mint-operator-token.ts <table-name> <operator-name> <viewer|operator|admin>
+ */
+import { ENV } from '../core/environment.js';
+import { OperatorRole } from '../core/principal.js';
+import { mintCredential } from '../functions/repositories/credentials.js';
+
+const [table, name, role] = process.argv.slice(2);
+const parsedRole = OperatorRole.safeParse(role);
+if (!table || !name || !/^[\w.@-]{1,64}$/.test(name) || !parsedRole.success) {
+  console.error(
+    'usage: npx tsx infra/mint-operator-token.ts <table-name> <operator-name> <viewer|operator|admin>',
+  );
+  process.exit(2);
+}
+process.env[ENV.tableName] = table;
+const token = await mintCredential(
+  { principalType: 'operator', principalId: `operator:${name}`, role: parsedRole.data },
+  `${name} (minted by mint-operator-token)`,
+);
+console.log(token);

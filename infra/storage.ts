@@ -1,0 +1,102 @@
+/**
+ * Where Tidemark keeps its state: the one DynamoDB table (keys and indexes
+ * from core/table.ts, so the stack and the repositories cannot disagree),
+ * the media bucket for backup sessions, and the customer KMS key that
+ * encrypts both.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { TABLE_INDEXES, TABLE_KEYS, TABLE_TTL_ATTRIBUTE } from '../core/table.js';
+import type { TidemarkSettings } from './settings.js';
+
+export interface StorageProps {
+  settings: TidemarkSettings;
+}
+
+/** How long S3 server access logs are kept; they are for audits and incident review. */
+const ACCESS_LOG_RETENTION = Duration.days(365);
+
+export class Storage extends Construct {
+  readonly key: kms.Key;
+  readonly table: dynamodb.Table;
+  readonly mediaBucket: s3.Bucket;
+  readonly accessLogBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: StorageProps) {
+    super(scope, id);
+    const { settings } = props;
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Tidemark: encrypts the table, the media bucket and the alert topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const stringKey = (name: string) => ({ name, type: dynamodb.AttributeType.STRING });
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: stringKey(TABLE_KEYS.partitionKey),
+      sortKey: stringKey(TABLE_KEYS.sortKey),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      timeToLiveAttribute: TABLE_TTL_ATTRIBUTE,
+      // The table is the catalog of every backup: never dropped with the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of TABLE_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: stringKey(index.partitionKey),
+        sortKey: stringKey(index.sortKey),
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    // S3 cannot deliver server access logs to a bucket encrypted with SSE-KMS, so this one uses SSE-S3.
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: ACCESS_LOG_RETENTION }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const tiers = [
+      { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(settings.glacierAfterDays) },
+      {
+        storageClass: s3.StorageClass.DEEP_ARCHIVE,
+        transitionAfter: Duration.days(settings.deepArchiveAfterDays),
+      },
+    ];
+    this.mediaBucket = new s3.Bucket(this, 'MediaBucket', {
+      versioned: true,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      // One data key per bucket instead of per object: far fewer KMS calls for many small packs.
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      objectLockEnabled: settings.objectLock || undefined,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'media/',
+      lifecycleRules: [
+        {
+          id: 'ColderTiersByAge',
+          transitions: tiers,
+          noncurrentVersionTransitions: tiers.map(({ storageClass, transitionAfter }) => ({
+            storageClass,
+            transitionAfter,
+          })),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}

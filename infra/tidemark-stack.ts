@@ -1,0 +1,71 @@
+/**
+ * The whole control plane in one stack: storage, the workflow state
+ * machines, the scheduler role, the alert topic and the REST API. It is
+ * environment-agnostic (no account or region lookups), so it synthesizes
+ * offline.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ENV, type EnvName } from '../core/environment.js';
+import { Alerts } from './alerts.js';
+import { Api } from './api.js';
+import { applyNagSuppressions } from './nag-suppressions.js';
+import { SchedulerRole } from './scheduler-role.js';
+import { readSettings } from './settings.js';
+import { Storage } from './storage.js';
+import { Workflows } from './workflows.js';
+
+export interface TidemarkStackProps extends StackProps {
+  /** Record the reviewed cdk-nag acknowledgements (default true; tests turn it off to list raw findings). */
+  acknowledgeNagFindings?: boolean;
+}
+
+export class TidemarkStack extends Stack {
+  readonly storage: Storage;
+  readonly workflows: Workflows;
+  readonly schedulerRole: SchedulerRole;
+  readonly alerts: Alerts;
+  readonly api: Api;
+
+  constructor(scope: Construct, id: string, props: TidemarkStackProps = {}) {
+    super(scope, id, props);
+    const settings = readSettings(this);
+
+    this.storage = new Storage(this, 'Storage', { settings });
+    const { table, mediaBucket, key } = this.storage;
+
+    // What every function may know: where the data lives.
+    const dataEnvironment: Partial<Record<EnvName, string>> = {
+      [ENV.tableName]: table.tableName,
+      [ENV.mediaBucket]: mediaBucket.bucketName,
+      [ENV.mediaKeyId]: key.keyArn,
+    };
+
+    this.workflows = new Workflows(this, 'Workflows', { table, environment: dataEnvironment });
+    const backupStateMachine = this.workflows.backup.stateMachine;
+    const restoreStateMachine = this.workflows.restore.stateMachine;
+
+    this.schedulerRole = new SchedulerRole(this, 'Scheduler', { backupStateMachine });
+    this.alerts = new Alerts(this, 'Alerts', { key });
+
+    this.api = new Api(this, 'Api', {
+      table,
+      authorizerEnvironment: dataEnvironment,
+      // Routes also start jobs and create schedules (later issues), so they learn the workflows.
+      routeEnvironment: {
+        ...dataEnvironment,
+        [ENV.backupStateMachineArn]: backupStateMachine.stateMachineArn,
+        [ENV.restoreStateMachineArn]: restoreStateMachine.stateMachineArn,
+        [ENV.schedulerRoleArn]: this.schedulerRole.role.roleArn,
+      },
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the REST API' });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'MediaBucket', { value: mediaBucket.bucketName });
+    new CfnOutput(this, 'BackupStateMachineArn', { value: backupStateMachine.stateMachineArn });
+    new CfnOutput(this, 'RestoreStateMachineArn', { value: restoreStateMachine.stateMachineArn });
+
+    if (props.acknowledgeNagFindings ?? true) applyNagSuppressions(this);
+  }
+}
