@@ -1,0 +1,121 @@
+/**
+ * Scenarios: what is protected and how. One master, one or more replicas,
+ * the master's root directories, the application type and its options.
+ * Shared by the API (catalog), the workflows and the agent.
+ */
+import { z } from 'zod';
+import { HostName } from './host.js';
+
+export const ScenarioType = z.enum(['fileserver', 'sqlserver', 'exchange', 'postgresql']);
+export type ScenarioType = z.infer<typeof ScenarioType>;
+
+export const ScenarioState = z.enum([
+  'stopped',
+  'synchronizing',
+  'replicating',
+  'suspended',
+  'problem',
+  'not_authorized',
+]);
+export type ScenarioState = z.infer<typeof ScenarioState>;
+
+/** An absolute POSIX path without `.`/`..` segments or NUL bytes. */
+export const AbsolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine(
+    (p) => p.startsWith('/') && !p.includes('\0') && !p.split('/').some((s) => s === '.' || s === '..'),
+    {
+      message: 'must be an absolute path without . or .. segments',
+    },
+  );
+
+/** Bytes per second allowed for each hour of the day (0–23, the replica's local time); absent hours are unlimited. */
+export const BandwidthSchedule = z.array(
+  z.strictObject({
+    fromHour: z.number().int().min(0).max(23),
+    toHour: z.number().int().min(1).max(24),
+    bytesPerSecond: z.number().int().min(1024),
+  }),
+);
+
+export const ScenarioOptions = z.strictObject({
+  /** How a backup freezes the replica: absent means neither, which a backup refuses with AE0471. */
+  mode: z.enum(['suspend', 'assured_recovery']).optional(),
+  /** Snapshots kept per scenario; absent keeps all (file server) — database types default to 10 (see `snapshotRetentionOf`). */
+  snapshotRetention: z.number().int().min(1).max(1000).optional(),
+  spoolThresholdBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(10 * 1024 ** 3),
+  bandwidth: BandwidthSchedule.default([]),
+  agentTimeoutSeconds: z.number().int().min(5).max(86_400).default(180),
+  continueRestoreIfCannotStop: z.boolean().default(false),
+  replicateAcl: z.boolean().default(true),
+  syncMode: z.enum(['file', 'block']).default('block'),
+});
+export type ScenarioOptions = z.infer<typeof ScenarioOptions>;
+
+/**
+ * A replica: the host and the directory its copy lives under. A master root
+ * `/srv/share` is kept at `<directory>/srv/share` on the replica, so every
+ * scenario on a replica host is isolated in its own folder.
+ */
+export const ReplicaSpec = z.strictObject({
+  host: HostName,
+  directory: AbsolutePath,
+});
+export type ReplicaSpec = z.infer<typeof ReplicaSpec>;
+
+/** A unit of backup inside a scenario: a volume's files, one database, one storage group. */
+export const Entity = z.object({
+  name: z.string().min(1).max(255),
+  kind: z.enum(['volume', 'database', 'storage_group']),
+  /** Master paths that make up the entity. */
+  paths: z.array(AbsolutePath).min(1),
+});
+export type Entity = z.infer<typeof Entity>;
+
+export const ScenarioName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9 _.-]*$/,
+    'must start with a letter or digit and use letters, digits, spaces, _ . -',
+  );
+
+export const CreateScenarioRequest = z.strictObject({
+  name: ScenarioName,
+  type: ScenarioType,
+  master: HostName,
+  replicas: z.array(ReplicaSpec).min(1).max(16),
+  roots: z.array(AbsolutePath).min(1).max(64),
+  options: ScenarioOptions.default(ScenarioOptions.parse({})),
+});
+export type CreateScenarioRequest = z.infer<typeof CreateScenarioRequest>;
+
+export const Scenario = CreateScenarioRequest.extend({
+  id: z.string(),
+  state: ScenarioState,
+  entities: z.array(Entity),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  /** Optimistic-locking counter: every update is conditional on it. */
+  version: z.number().int().min(1),
+});
+export type Scenario = z.infer<typeof Scenario>;
+
+const DATABASE_TYPES: readonly ScenarioType[] = ['sqlserver', 'exchange', 'postgresql'];
+
+/** Snapshots to keep: the option, else 10 for database scenarios, else all (undefined). */
+export function snapshotRetentionOf(scenario: Pick<Scenario, 'type' | 'options'>): number | undefined {
+  return scenario.options.snapshotRetention ?? (DATABASE_TYPES.includes(scenario.type) ? 10 : undefined);
+}
+
+/** Where a master path lives on a replica. */
+export function replicaPathOf(replica: ReplicaSpec, masterPath: string): string {
+  return `${replica.directory.replace(/\/+$/, '')}${masterPath}`;
+}
