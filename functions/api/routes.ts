@@ -4,6 +4,7 @@
  * is the module (from the repository root) whose `handler` export serves the
  * route; `access` is the least a caller needs, enforced by the authorizer.
  */
+import type { z } from 'zod';
 import type { Access } from '../../core/principal.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -16,6 +17,18 @@ export interface Route {
   access: Access;
   /** Lambda timeout; defaults to 10 s. Long polls need more. */
   timeoutSeconds?: number;
+  /** What `/openapi.json` says of the route: the same zod schemas the handler parses with. */
+  doc?: RouteDoc;
+}
+
+export interface RouteDoc {
+  summary: string;
+  body?: z.ZodType;
+  query?: z.ZodType;
+  /** The success body. */
+  response?: z.ZodType;
+  /** The success status; 200 unless said. */
+  status?: number;
 }
 
 export const ROUTES: readonly Route[] = [
