@@ -1,0 +1,109 @@
+/**
+ * The `tidemark` CLI as an operator runs it: the real bin script in a child
+ * process, against the local cloud over HTTP. Checks its tables, `--json`,
+ * and that every failure is one `error <code>: …` line with its exit code.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalCloud, REPO_ROOT, startLocalCloud } from '../../infra/local/local-cloud.js';
+
+let cloud: LocalCloud;
+let admin: string;
+let viewer: string;
+
+beforeAll(async () => {
+  cloud = await startLocalCloud();
+  admin = await cloud.mintOperatorToken('admin');
+  viewer = await cloud.mintOperatorToken('viewer');
+});
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `bin/tidemark` with the given environment (never the developer's own profile). */
+function tidemark(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      path.join(REPO_ROOT, 'bin', 'tidemark'),
+      args,
+      { cwd: tmpdir(), env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...env } },
+      (error, stdout, stderr) => {
+        const code = error ? Number((error as { code?: number }).code ?? 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+const as = (token: string) => ({ TIDEMARK_API_URL: cloud.apiUrl, TIDEMARK_TOKEN: token });
+
+describe('tidemark CLI', () => {
+  it('enrolls a host, then lists it as a table and as JSON', async () => {
+    const enrolled = await tidemark(['hosts', 'enroll', 'cli-host-1', '--address', '10.1.2.3'], as(admin));
+    expect(enrolled.stderr).toBe('');
+    expect(enrolled.code).toBe(0);
+    expect(enrolled.stdout).toMatch(/^name:\s+cli-host-1$/m);
+    expect(enrolled.stdout).toMatch(/^agentToken:\s+tma_/m);
+
+    const listed = await tidemark(['hosts', 'list'], as(viewer));
+    expect(listed.code).toBe(0);
+    const [header, ...rows] = listed.stdout.trim().split('\n');
+    expect(header).toMatch(/^ID\s+NAME\s+ADDRESSES/);
+    expect(rows.some((row) => /\scli-host-1\s+10\.1\.2\.3/.test(row))).toBe(true);
+
+    const json = await tidemark(['--json', 'hosts', 'list'], as(viewer));
+    expect(json.code).toBe(0);
+    const answer = JSON.parse(json.stdout) as { hosts: Array<{ name: string }> };
+    expect(answer.hosts.map((h) => h.name)).toContain('cli-host-1');
+  });
+
+  it('reads the API and token from a profile file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tidemark-cli-'));
+    const profile = path.join(dir, 'profile.json');
+    await writeFile(profile, JSON.stringify({ apiUrl: cloud.apiUrl, token: viewer }), { mode: 0o600 });
+    const listed = await tidemark(['--profile', profile, 'hosts', 'list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^ID\s+NAME/);
+  });
+
+  it('exits 1 with the API code and the field for a refused request', async () => {
+    const bad = await tidemark(['hosts', 'enroll', 'not a host name!'], as(admin));
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/^error BadRequest: .+\(field: name\)\n$/);
+
+    const forbidden = await tidemark(['hosts', 'enroll', 'cli-host-2'], as(viewer));
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr).toMatch(/^error Forbidden: /);
+
+    const unauthorized = await tidemark(['hosts', 'list'], as('tmo_not-a-real-token'));
+    expect(unauthorized.code).toBe(1);
+    expect(unauthorized.stderr).toMatch(/^error Unauthorized: /);
+  });
+
+  it('exits 2 for bad usage or missing configuration, and 3 when the API is unreachable', async () => {
+    const usage = await tidemark(['scenarios', 'create', 'x', '--retention', 'ten'], as(admin));
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--retention <n>.+'ten' is not a whole number/);
+
+    const unconfigured = await tidemark(['hosts', 'list']);
+    expect(unconfigured.code).toBe(2);
+    expect(unconfigured.stderr).toMatch(/^error BadRequest: no API URL/);
+
+    const unreachable = await tidemark(['hosts', 'list'], {
+      TIDEMARK_API_URL: 'http://127.0.0.1:9',
+      TIDEMARK_TOKEN: admin,
+    });
+    expect(unreachable.code).toBe(3);
+    expect(unreachable.stderr).toMatch(/^error Unreachable: cannot reach the API at http:\/\/127\.0\.0\.1:9/);
+  });
+});
