@@ -1,0 +1,303 @@
+/**
+ * The master's durable spool: append-only segment files of encoded journal
+ * records, named by the sequence number of their first record.
+ *
+ * Fsync policy (group commit): `append` resolves only after the bytes it
+ * wrote are fdatasync'ed; appends that arrive while a sync is running wait
+ * for the next one, so one fdatasync covers many records and no caller is
+ * ever acknowledged before its records are on disk. Readers only see
+ * durable bytes, so a sequence number a replica has applied can never be
+ * handed out again after a crash.
+ *
+ * Recovery on open: the last segment is scanned and cut at the first record
+ * that is incomplete or fails its checksum (a torn tail from a crash).
+ */
+import { EventEmitter } from 'node:events';
+import type { FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+import {
+  encodeRecord,
+  type JournalRecord,
+  RecordFormatError,
+  readRecordAt,
+  type UnsequencedRecord,
+} from './records.js';
+
+interface Segment {
+  firstSeq: number;
+  /** Sequence number after the last durable record in it. */
+  endSeq: number;
+  durableBytes: number;
+  path: string;
+}
+
+export interface SpoolCursor {
+  seq: number;
+  segmentFirstSeq: number;
+  offset: number;
+}
+
+const SEGMENT_BYTES = 64 * 1024 * 1024;
+const READ_CHUNK = 4 * 1024 * 1024;
+const nameOf = (seq: number) => `${String(seq).padStart(16, '0')}.seg`;
+
+export class Spool extends EventEmitter {
+  private segments: Segment[] = [];
+  private active!: { segment: Segment; fd: FileHandle; bytes: number };
+  private pending: { buf: Buffer; endSeq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private flushing = false;
+  private nextSeqValue = 1;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    private readonly segmentBytes: number,
+  ) {
+    super();
+  }
+
+  static async open(dir: string, segmentBytes = SEGMENT_BYTES): Promise<Spool> {
+    const spool = new Spool(dir, segmentBytes);
+    await spool.recover();
+    return spool;
+  }
+
+  /** The sequence number the next appended record gets. */
+  get nextSeq(): number {
+    return this.nextSeqValue;
+  }
+
+  /** The oldest sequence number still held (equal to nextSeq when empty). */
+  get firstSeq(): number {
+    return this.segments[0]?.firstSeq ?? this.nextSeqValue;
+  }
+
+  /** Bytes on disk in all segments: what the overflow threshold is checked against. */
+  get sizeBytes(): number {
+    return this.segments.reduce((n, s) => n + s.durableBytes, 0);
+  }
+
+  private async recover(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const names = (await readdir(this.dir)).filter((n) => /^\d{16}\.seg$/.test(n)).sort();
+    for (const name of names) {
+      const path = join(this.dir, name);
+      const firstSeq = Number(name.slice(0, 16));
+      this.segments.push({ firstSeq, endSeq: firstSeq, durableBytes: (await stat(path)).size, path });
+    }
+    // Only the last segment can hold a torn tail; earlier ones were closed after a sync.
+    const last = this.segments.at(-1);
+    if (last) {
+      const { endSeq, goodBytes } = await scanSegment(last);
+      if (goodBytes < last.durableBytes) await truncate(last.path, goodBytes);
+      last.endSeq = endSeq;
+      last.durableBytes = goodBytes;
+      for (let i = 0; i < this.segments.length - 1; i++) {
+        const s = this.segments[i] as Segment;
+        s.endSeq = (this.segments[i + 1] as Segment).firstSeq;
+      }
+      this.nextSeqValue = endSeq;
+    } else {
+      this.nextSeqValue = await readStartSeq(this.dir);
+    }
+    await this.openActive();
+  }
+
+  private async openActive(): Promise<void> {
+    let segment = this.segments.at(-1);
+    if (!segment || segment.durableBytes >= this.segmentBytes) {
+      // Appends may already have numbered records past the durable end; the new segment starts at it.
+      const firstSeq = segment ? segment.endSeq : this.nextSeqValue;
+      segment = { firstSeq, endSeq: firstSeq, durableBytes: 0, path: join(this.dir, nameOf(firstSeq)) };
+      this.segments.push(segment);
+    }
+    const fd = await open(segment.path, 'a', 0o600);
+    this.active = { segment, fd, bytes: segment.durableBytes };
+  }
+
+  /** Gives the records sequence numbers, appends them, and resolves once they are durable. */
+  append(records: UnsequencedRecord[]): Promise<JournalRecord[]> {
+    if (this.closed) return Promise.reject(new Error('spool is closed'));
+    const sequenced = records.map((r) => ({ ...r, seq: this.nextSeqValue++ }) as JournalRecord);
+    const buf = Buffer.concat(sequenced.map(encodeRecord));
+    return new Promise<JournalRecord[]>((resolve, reject) => {
+      this.pending.push({ buf, endSeq: this.nextSeqValue, resolve: () => resolve(sequenced), reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0);
+        try {
+          await this.active.fd.writev(batch.map((b) => b.buf));
+          await this.active.fd.datasync();
+          const bytes = batch.reduce((n, b) => n + b.buf.length, 0);
+          this.active.bytes += bytes;
+          this.active.segment.durableBytes = this.active.bytes;
+          this.active.segment.endSeq = (batch.at(-1) as (typeof batch)[number]).endSeq;
+          for (const b of batch) b.resolve();
+          this.emit('durable', this.active.segment.endSeq);
+          if (this.active.bytes >= this.segmentBytes) {
+            await this.active.fd.close();
+            await this.openActive();
+          }
+        } catch (e) {
+          for (const b of batch) b.reject(e as Error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** The sequence number after the last durable record. */
+  get durableEndSeq(): number {
+    return this.active.segment.endSeq;
+  }
+
+  /**
+   * Reads durable records from `cursor` (or from sequence number `from` when
+   * no cursor is kept), up to about `maxBytes`. Returns the encoded records
+   * and the cursor to continue from.
+   */
+  async read(
+    from: SpoolCursor | number,
+    maxBytes = READ_CHUNK,
+  ): Promise<{ records: Buffer[]; cursor: SpoolCursor }> {
+    let cursor: SpoolCursor =
+      typeof from === 'number' ? { seq: from, segmentFirstSeq: -1, offset: 0 } : { ...from };
+    if (cursor.seq < this.firstSeq) {
+      throw new Error(`spool no longer holds record ${cursor.seq} (first held is ${this.firstSeq})`);
+    }
+    const records: Buffer[] = [];
+    let bytes = 0;
+    while (bytes < maxBytes) {
+      const index = this.segments.findIndex((s) => s.firstSeq <= cursor.seq && cursor.seq < s.endSeq);
+      const segment = this.segments[index];
+      if (!segment) break;
+      if (segment.firstSeq !== cursor.segmentFirstSeq) {
+        cursor = { seq: cursor.seq, segmentFirstSeq: segment.firstSeq, offset: 0 };
+      }
+      const length = Math.min(segment.durableBytes - cursor.offset, Math.max(READ_CHUNK, maxBytes - bytes));
+      if (length <= 0) break;
+      const buf = Buffer.allocUnsafe(length);
+      const fd = await open(segment.path, 'r');
+      let got = 0;
+      try {
+        got = (await fd.read(buf, 0, length, cursor.offset)).bytesRead;
+      } finally {
+        await fd.close();
+      }
+      let o = 0;
+      for (;;) {
+        const found = readRecordAt(buf.subarray(0, got), o);
+        if (!found) break;
+        if (found.record.seq >= cursor.seq) {
+          records.push(Buffer.from(found.encoded));
+          bytes += found.encoded.length;
+          cursor.seq = found.record.seq + 1;
+        }
+        o = found.next;
+        if (bytes >= maxBytes) break;
+      }
+      if (o === 0)
+        throw new RecordFormatError(`spool segment ${segment.path} has a record larger than a read`);
+      cursor.offset += o;
+    }
+    return { records, cursor };
+  }
+
+  /** Drops whole segments whose records are all at or below `seq` (acknowledged by every replica). */
+  async release(seq: number): Promise<void> {
+    while (this.segments.length > 1) {
+      const s = this.segments[0] as Segment;
+      if (s.endSeq - 1 > seq || s === this.active.segment) break;
+      this.segments.shift();
+      await rm(s.path, { force: true });
+    }
+    if (this.segments.length === 1 && this.active.segment.endSeq - 1 <= seq && this.active.bytes > 0) {
+      await this.rollEmpty();
+    }
+  }
+
+  /** Overflow: throws every held record away; numbering continues where it was. */
+  async discardAll(): Promise<void> {
+    while (this.flushing || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+    const old = this.segments.filter((s) => s !== this.active.segment);
+    this.segments = [this.active.segment];
+    for (const s of old) await rm(s.path, { force: true });
+    await this.rollEmpty();
+  }
+
+  private async rollEmpty(): Promise<void> {
+    if (this.flushing || this.pending.length > 0) return;
+    const old = this.active;
+    await old.fd.close();
+    await writeStartSeq(this.dir, this.nextSeqValue);
+    this.segments = [];
+    await rm(old.segment.path, { force: true });
+    await this.openActive();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.active.fd.close();
+  }
+}
+
+/** Reads a segment and returns where its last good record ends. */
+async function scanSegment(segment: Segment): Promise<{ endSeq: number; goodBytes: number }> {
+  const fd = await open(segment.path, 'r');
+  let offset = 0;
+  let endSeq = segment.firstSeq;
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(READ_CHUNK + 16);
+      const { bytesRead } = await fd.read(buf, 0, buf.length, offset);
+      if (bytesRead === 0) break;
+      let o = 0;
+      try {
+        for (;;) {
+          const found = readRecordAt(buf.subarray(0, bytesRead), o);
+          if (!found) break;
+          endSeq = found.record.seq + 1;
+          o = found.next;
+        }
+      } catch (e) {
+        if (!(e instanceof RecordFormatError)) throw e;
+        return { endSeq, goodBytes: offset + o };
+      }
+      if (o === 0) return { endSeq, goodBytes: offset };
+      offset += o;
+    }
+  } finally {
+    await fd.close();
+  }
+  return { endSeq, goodBytes: offset };
+}
+
+/** With no segment left, the next sequence number lives in `next-seq` so numbering never restarts. */
+async function readStartSeq(dir: string): Promise<number> {
+  try {
+    const fd = await open(join(dir, 'next-seq'), 'r');
+    try {
+      const text = (await fd.readFile('utf8')).trim();
+      const n = Number(text);
+      return Number.isSafeInteger(n) && n >= 1 ? n : 1;
+    } finally {
+      await fd.close();
+    }
+  } catch {
+    return 1;
+  }
+}
+
+async function writeStartSeq(dir: string, seq: number): Promise<void> {
+  await writeFileAtomic(join(dir, 'next-seq'), `${seq}\n`);
+}
