@@ -59,3 +59,53 @@ const KEY_ATTRIBUTES = [
   TABLE_TTL_ATTRIBUTE,
 ] as const;
 type KeyAttribute = (typeof KEY_ATTRIBUTES)[number];
+
+/**
+ * Catalog keys: sessions, their name indexes, activity and events. A session
+ * joins the list indexes (GSI1–3) and gets its path items only when it is
+ * committed, so an uncommitted session is invisible to every list.
+ * Numbers are zero-padded to 12 digits so string order is numeric order;
+ * "newest first" is a descending query.
+ *
+ * | item            | PK                                | SK                 | index: PK / SK                                  |
+ * | --------------- | --------------------------------- | ------------------ | ----------------------------------------------- |
+ * | session         | SESSION#<n>                       | SESSION            | GSI1: SCENARIO#<id>#SESSIONS / <n> (by scenario); GSI2: MEDIA#<bucket>/<prefix> / <n> (by media); GSI3: SESSIONS / <n> (all, for restore by query) — committed only |
+ * | session of job  | JOBSESSIONS#<jobId>               | <n>                | (sessions of a job, committed or not: job report) |
+ * | recovery point  | SESSIONPATH#<scenarioId>#<path>   | <n>                | (committed sessions holding a master path: restore by tree) |
+ * | activity entry  | ACTIVITY#<jobId>                  | <time>#<random>    | (activity of a job, time order)                 |
+ * | event           | EVENTS#<scenarioId>               | <sequence>         | (events of a scenario, newest first)            |
+ * | event sequence  | COUNTER#events:<scenarioId>       | COUNTER            | (atomic ADD of a batch's size)                  |
+ */
+export const catalogKeys = {
+  padded: (n: number) => String(n).padStart(12, '0'),
+  session: (n: number) => ({ PK: `SESSION#${catalogKeys.padded(n)}`, SK: 'SESSION' }),
+  sessionsOfScenario: (scenarioId: string) => ({ GSI1PK: `SCENARIO#${scenarioId}#SESSIONS` }),
+  sessionsOfMedia: (bucket: string, prefix: string) => ({ GSI2PK: `MEDIA#${bucket}/${prefix}` }),
+  allSessions: () => ({ GSI3PK: 'SESSIONS' }),
+  committedSessionEntries: (n: number, scenarioId: string, bucket: string, prefix: string) => ({
+    ...catalogKeys.sessionsOfScenario(scenarioId),
+    GSI1SK: catalogKeys.padded(n),
+    ...catalogKeys.sessionsOfMedia(bucket, prefix),
+    GSI2SK: catalogKeys.padded(n),
+    ...catalogKeys.allSessions(),
+    GSI3SK: catalogKeys.padded(n),
+  }),
+  jobSession: (jobId: string, n: number) => ({ PK: `JOBSESSIONS#${jobId}`, SK: catalogKeys.padded(n) }),
+  jobSessions: (jobId: string) => ({ PK: `JOBSESSIONS#${jobId}` }),
+  recoveryPoint: (scenarioId: string, path: string, n: number) => ({
+    PK: `SESSIONPATH#${scenarioId}#${path}`,
+    SK: catalogKeys.padded(n),
+  }),
+  recoveryPoints: (scenarioId: string, path: string) => ({ PK: `SESSIONPATH#${scenarioId}#${path}` }),
+  activity: (jobId: string, time: string, unique: string) => ({
+    PK: `ACTIVITY#${jobId}`,
+    SK: `${time}#${unique}`,
+  }),
+  activityOfJob: (jobId: string) => ({ PK: `ACTIVITY#${jobId}` }),
+  event: (scenarioId: string, sequence: number) => ({
+    PK: `EVENTS#${scenarioId}`,
+    SK: catalogKeys.padded(sequence),
+  }),
+  eventsOfScenario: (scenarioId: string) => ({ PK: `EVENTS#${scenarioId}` }),
+  eventSequence: (scenarioId: string) => ({ PK: `COUNTER#events:${scenarioId}`, SK: 'COUNTER' }),
+} as const;

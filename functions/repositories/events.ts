@@ -1,0 +1,72 @@
+/**
+ * Scenario events. Each batch takes a block of sequence numbers with one
+ * atomic ADD on the scenario's event counter, so numbers are unique and
+ * increasing even when several agents post at once.
+ */
+import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { TidemarkError } from '../../core/error-catalogue.js';
+import { ScenarioEventRecord } from '../../core/event.js';
+import { catalogKeys, withoutKeys } from '../../core/table.js';
+import { db, decodeCursor, encodeCursor, tableName } from './table.js';
+
+export type NewEvent = Omit<ScenarioEventRecord, 'sequence'>;
+
+/** Stores events of one scenario and returns them with their sequence numbers. */
+export async function appendEvents(
+  scenarioId: string,
+  events: readonly NewEvent[],
+): Promise<ScenarioEventRecord[]> {
+  if (events.length === 0) return [];
+  const { Attributes } = await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: catalogKeys.eventSequence(scenarioId),
+      UpdateExpression: 'ADD #value :n',
+      ExpressionAttributeNames: { '#value': 'value' },
+      ExpressionAttributeValues: { ':n': events.length },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  const last = Number(Attributes?.value);
+  const first = last - events.length + 1;
+  const records = events.map((event, i) =>
+    ScenarioEventRecord.parse({ ...event, scenarioId, sequence: first + i }),
+  );
+  for (let i = 0; i < records.length; i += 25) {
+    let request: Record<string, Array<{ PutRequest: { Item: Record<string, unknown> } }>> | undefined = {
+      [tableName()]: records.slice(i, i + 25).map((record) => ({
+        PutRequest: { Item: { ...catalogKeys.event(scenarioId, record.sequence), ...record } },
+      })),
+    };
+    while (request && Object.keys(request).length > 0) {
+      const result = await db().send(new BatchWriteCommand({ RequestItems: request }));
+      request = result.UnprocessedItems as typeof request;
+    }
+  }
+  return records;
+}
+
+/** Events of a scenario, newest first. */
+export async function listEvents(
+  scenarioId: string,
+  limit: number,
+  cursor?: string,
+): Promise<{ events: ScenarioEventRecord[]; next?: string }> {
+  const startKey = decodeCursor(cursor);
+  if (cursor && !startKey)
+    throw new TidemarkError('BadRequest', "query field 'next': not a valid cursor", 400, 'next');
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': catalogKeys.eventsOfScenario(scenarioId).PK },
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return {
+    events: (result.Items ?? []).map((item) => ScenarioEventRecord.parse(withoutKeys(item))),
+    next: encodeCursor(result.LastEvaluatedKey),
+  };
+}

@@ -1,0 +1,259 @@
+/**
+ * Sessions in the catalog. A backup step records a session uncommitted;
+ * `commitSession` makes it visible (list indexes and recovery-point items in
+ * one transaction, conditional on it still being uncommitted), after its
+ * file-name index is durable in S3. Lists only ever see committed sessions.
+ */
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TidemarkError } from '../../core/error-catalogue.js';
+import { type NewSession, Session } from '../../core/session.js';
+import { catalogKeys, withoutKeys } from '../../core/table.js';
+import { db, decodeCursor, encodeCursor, isConditionFailure, tableName } from './table.js';
+
+export interface SessionPage {
+  sessions: Session[];
+  next?: string;
+}
+
+/** Records a session before its data uploads: invisible to lists until committed. */
+export async function recordSession(session: NewSession): Promise<Session> {
+  const stored: Session = { ...session, committed: false };
+  await db()
+    .send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...catalogKeys.session(stored.number), ...stored },
+              // Numbers come from the deployment's counter; a reuse is a bug, never an overwrite.
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...catalogKeys.jobSession(stored.jobId, stored.number), sessionNumber: stored.number },
+            },
+          },
+        ],
+      }),
+    )
+    .catch((error: unknown) => {
+      if (isConditionFailure(error))
+        throw new TidemarkError('Conflict', `session ${stored.number} already exists`, 409, 'number');
+      throw error;
+    });
+  return stored;
+}
+
+export interface CommitDetails {
+  endedAt: string;
+  bytes: number;
+  files: number;
+  directories: number;
+  nameIndex: NonNullable<Session['nameIndex']>;
+}
+
+/**
+ * Commits a session: from now on lists, recovery points and queries see it.
+ * Conditional on the session existing uncommitted; committing twice is 409.
+ */
+export async function commitSession(number: number, details: CommitDetails): Promise<Session> {
+  const session = await requireSession(number, { includeUncommitted: true });
+  if (session.committed)
+    throw new TidemarkError('Conflict', `session ${number} is already committed`, 409, 'number');
+  const committed: Session = { ...session, ...details, committed: true };
+  const { bucket, prefix } = committed.media;
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName(),
+              Item: {
+                ...catalogKeys.session(number),
+                ...catalogKeys.committedSessionEntries(number, committed.scenarioId, bucket, prefix),
+                ...committed,
+              },
+              ConditionExpression: 'attribute_exists(PK) AND committed = :false',
+              ExpressionAttributeValues: { ':false': false },
+            },
+          },
+          ...committed.masterPaths.map((path) => ({
+            Put: {
+              TableName: tableName(),
+              Item: {
+                ...catalogKeys.recoveryPoint(committed.scenarioId, path, number),
+                sessionNumber: number,
+                masterPath: path,
+              },
+            },
+          })),
+        ],
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error))
+      throw new TidemarkError(
+        'Conflict',
+        `session ${number} was committed by another request`,
+        409,
+        'number',
+      );
+    throw error;
+  }
+  return committed;
+}
+
+export async function getSession(
+  number: number,
+  options: { includeUncommitted?: boolean } = {},
+): Promise<Session | undefined> {
+  const { Item } = await db().send(
+    new GetCommand({ TableName: tableName(), Key: catalogKeys.session(number), ConsistentRead: true }),
+  );
+  if (!Item) return undefined;
+  const session = Session.parse(withoutKeys(Item));
+  return session.committed || options.includeUncommitted ? session : undefined;
+}
+
+export async function requireSession(
+  number: number,
+  options: { includeUncommitted?: boolean } = {},
+): Promise<Session> {
+  const session = await getSession(number, options);
+  if (!session)
+    throw new TidemarkError('NotFound', `no committed session has number ${number}`, 404, 'number');
+  return session;
+}
+
+export type SessionFilter =
+  | { scenarioId: string }
+  | { media: { bucket: string; prefix: string } }
+  | undefined;
+
+/** Committed sessions, newest first: of one scenario, on one media location, or all. */
+export async function listSessions(
+  filter: SessionFilter,
+  limit: number,
+  cursor?: string,
+): Promise<SessionPage> {
+  const startKey = decodeCursor(cursor);
+  if (cursor && !startKey)
+    throw new TidemarkError('BadRequest', "query field 'next': not a valid cursor", 400, 'next');
+  const [indexName, attribute, value] =
+    filter && 'scenarioId' in filter
+      ? (['GSI1', 'GSI1PK', catalogKeys.sessionsOfScenario(filter.scenarioId).GSI1PK] as const)
+      : filter && 'media' in filter
+        ? ([
+            'GSI2',
+            'GSI2PK',
+            catalogKeys.sessionsOfMedia(filter.media.bucket, filter.media.prefix).GSI2PK,
+          ] as const)
+        : (['GSI3', 'GSI3PK', catalogKeys.allSessions().GSI3PK] as const);
+  const result = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: indexName,
+      KeyConditionExpression: `${attribute} = :pk`,
+      ExpressionAttributeValues: { ':pk': value },
+      ScanIndexForward: false,
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return {
+    sessions: (result.Items ?? []).map((item) => Session.parse(withoutKeys(item))),
+    next: encodeCursor(result.LastEvaluatedKey),
+  };
+}
+
+/** Every committed session of the filter, newest first (the query and tree views need them all). */
+export async function allSessions(filter: SessionFilter): Promise<Session[]> {
+  const sessions: Session[] = [];
+  let next: string | undefined;
+  do {
+    const page = await listSessions(filter, 500, next);
+    sessions.push(...page.sessions);
+    next = page.next;
+  } while (next);
+  return sessions;
+}
+
+/**
+ * Recovery points of a master path: the numbers of committed sessions of the
+ * scenario whose master paths hold it (the path itself or one of its
+ * ancestors), newest first.
+ */
+export async function recoveryPointNumbers(scenarioId: string, path: string): Promise<number[]> {
+  const numbers = new Set<number>();
+  for (const candidate of selfAndAncestors(path)) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await db().send(
+        new QueryCommand({
+          TableName: tableName(),
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': catalogKeys.recoveryPoints(scenarioId, candidate).PK },
+          ScanIndexForward: false,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of result.Items ?? []) numbers.add(Number(item.sessionNumber));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+  }
+  return [...numbers].sort((a, b) => b - a);
+}
+
+/** Sessions by number, in the order given; missing or uncommitted ones are left out. */
+export async function getSessions(numbers: readonly number[]): Promise<Session[]> {
+  const found = new Map<number, Session>();
+  for (let i = 0; i < numbers.length; i += 100) {
+    let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
+      [tableName()]: { Keys: numbers.slice(i, i + 100).map((n) => catalogKeys.session(n)) },
+    };
+    while (request && Object.keys(request).length > 0) {
+      const result = await db().send(new BatchGetCommand({ RequestItems: request }));
+      for (const item of result.Responses?.[tableName()] ?? []) {
+        const session = Session.parse(withoutKeys(item));
+        if (session.committed) found.set(session.number, session);
+      }
+      request = result.UnprocessedKeys as typeof request;
+    }
+  }
+  return numbers.flatMap((n) => found.get(n) ?? []);
+}
+
+/** Sessions of a job, committed or not, by number (the job report counts both). */
+export async function sessionsOfJob(jobId: string): Promise<Session[]> {
+  const numbers: number[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const result = await db().send(
+      new QueryCommand({
+        TableName: tableName(),
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': catalogKeys.jobSessions(jobId).PK },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of result.Items ?? []) numbers.push(Number(item.sessionNumber));
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+  const sessions = await Promise.all(numbers.map((n) => getSession(n, { includeUncommitted: true })));
+  return sessions.filter((s): s is Session => s !== undefined);
+}
+
+function selfAndAncestors(path: string): string[] {
+  const paths = [path];
+  let current = path;
+  while (current.lastIndexOf('/') > 0) {
+    current = current.slice(0, current.lastIndexOf('/'));
+    paths.push(current);
+  }
+  if (path !== '/') paths.push('/');
+  return paths;
+}
