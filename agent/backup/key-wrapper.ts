@@ -1,0 +1,32 @@
+/**
+ * Wraps the repository data key with KMS: `GenerateDataKey` gives the plain
+ * key (kept only in memory) and its wrapped form (the only one stored, in the
+ * repository config); `Decrypt` unwraps it when the repository is opened.
+ */
+import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
+import { clients } from '../../core/aws-clients.js';
+
+export interface KeyWrapper {
+  /** Which master key wraps the data key (stored in the config for operators). */
+  readonly keyId: string;
+  generate(): Promise<{ plain: Buffer; wrapped: Buffer }>;
+  unwrap(wrapped: Buffer): Promise<Buffer>;
+}
+
+export class KmsKeyWrapper implements KeyWrapper {
+  constructor(readonly keyId: string) {}
+
+  async generate(): Promise<{ plain: Buffer; wrapped: Buffer }> {
+    const out = await clients
+      .kms()
+      .send(new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256' }));
+    if (!out.Plaintext || !out.CiphertextBlob) throw new Error('KMS GenerateDataKey returned no key');
+    return { plain: Buffer.from(out.Plaintext), wrapped: Buffer.from(out.CiphertextBlob) };
+  }
+
+  async unwrap(wrapped: Buffer): Promise<Buffer> {
+    const out = await clients.kms().send(new DecryptCommand({ CiphertextBlob: wrapped, KeyId: this.keyId }));
+    if (!out.Plaintext) throw new Error('KMS Decrypt returned no key');
+    return Buffer.from(out.Plaintext);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Collects sealed blobs into packs of `packSize` bytes and uploads each full
+ * pack while the next one fills, with at most `uploads` packs in flight (the
+ * caller waits on `add` when that many are). A pack's name is the SHA-256 of
+ * its bytes, so `check` can verify a pack without the key.
+ */
+import { createHash } from 'node:crypto';
+import type { IndexFile } from './repo-index.js';
+import { keys, type Repository } from './repository.js';
+
+export class Packer {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private blobs: Array<[string, number, number, number]> = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+  /** Packs uploaded so far, for the index file. */
+  readonly done: IndexFile['packs'] = [];
+  storedBytes = 0;
+
+  constructor(
+    private readonly repo: Repository,
+    private readonly packSize: number,
+    private readonly uploads: number,
+    private readonly onPack?: (id: string, bytes: number) => void,
+  ) {}
+
+  async add(hash: string, sealed: Buffer, rawLength: number): Promise<void> {
+    this.blobs.push([hash, this.size, sealed.length, rawLength]);
+    this.parts.push(sealed);
+    this.size += sealed.length;
+    if (this.size >= this.packSize) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.blobs.length === 0) return;
+    const body = Buffer.concat(this.parts, this.size);
+    const blobs = this.blobs;
+    this.parts = [];
+    this.blobs = [];
+    this.size = 0;
+    const id = createHash('sha256').update(body).digest('hex');
+    while (this.inFlight.size >= this.uploads) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+    const upload = this.repo.storage.put(keys.pack(id), body).then(
+      () => {
+        this.done.push({ id, blobs });
+        this.storedBytes += body.length;
+        this.onPack?.(id, body.length);
+      },
+      (error: unknown) => {
+        this.failure ??= error;
+      },
+    );
+    const tracked = upload.finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  /** Uploads the last partial pack and waits for every upload; throws the first upload failure. */
+  async finish(): Promise<void> {
+    await this.flush();
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * What the backup reads: a read-only tree. A plain directory is one
+ * implementation (directory-view.ts); a copy-on-write snapshot of a replica
+ * is another (agent/snapshots/cow-view.ts). Paths are absolute paths in the
+ * view's own namespace (for a replica, replica paths).
+ */
+export interface ViewStat {
+  type: 'file' | 'directory' | 'symlink' | 'other';
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Milliseconds since the epoch, fractional. */
+  mtimeMs: number;
+  atimeMs: number;
+  /** Identity for hard-link detection; `nlink > 1` marks candidates. */
+  dev: number;
+  ino: number;
+  nlink: number;
+}
+
+export interface SnapshotView {
+  /** Entry names of a directory, unsorted. */
+  readdir(path: string): Promise<string[]>;
+  lstat(path: string): Promise<ViewStat>;
+  readlink(path: string): Promise<string>;
+  /** Reads up to `length` bytes at `position` into `buffer`; returns how many were read (0 at end of file). */
+  read(path: string, buffer: Buffer, position: number, length: number): Promise<number>;
+}

@@ -1,0 +1,97 @@
+/** A repository in a local directory: each key is a file; writes go to a temp name, are fsynced, then renamed. */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ObjectMissing, type StorageBackend, type StoredObject } from './storage.js';
+
+export class LocalDirectoryStorage implements StorageBackend {
+  readonly location: string;
+
+  constructor(private readonly root: string) {
+    this.location = `file://${root}/`;
+  }
+
+  private file(key: string): string {
+    return path.join(this.root, ...key.split('/'));
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    const target = this.file(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(body);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+    // The rename is durable only once the directory entry is.
+    const dir = await open(path.dirname(target), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      return await readFile(this.file(key));
+    } catch (error) {
+      throw missingOr(error, key);
+    }
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(this.file(key), 'r');
+    } catch (error) {
+      throw missingOr(error, key);
+    }
+    try {
+      const buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, offset);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const dir = this.file(prefix.replace(/\/$/, ''));
+    let names: string[];
+    try {
+      names = await readdir(dir, { recursive: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const out: StoredObject[] = [];
+    for (const name of names) {
+      if (name.includes('.tmp-')) continue; // a write in progress or one killed mid-way
+      const info = await stat(path.join(dir, name)).catch(() => undefined);
+      if (!info?.isFile()) continue;
+      out.push({
+        key: `${prefix.replace(/\/$/, '')}/${name.split(path.sep).join('/')}`,
+        size: info.size,
+        modified: info.mtime,
+      });
+    }
+    return out;
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.file(key), { force: true });
+  }
+
+  async storageClass(): Promise<undefined> {
+    return undefined;
+  }
+}
+
+function missingOr(error: unknown, key: string): unknown {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT' ? new ObjectMissing(key) : error;
+}

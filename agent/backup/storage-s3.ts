@@ -1,0 +1,141 @@
+/**
+ * A repository under `s3://<bucket>/repos/<repo>/`. Large objects go up with
+ * `@aws-sdk/lib-storage` (multipart, bounded part concurrency); every call
+ * is retried with back-off on top of the SDK's own retries, because a
+ * backup of many packs meets throttling (SlowDown) and 5xx sooner or later.
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  NotFound,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { clients } from '../../core/aws-clients.js';
+import { withRetry } from './retry.js';
+import { ObjectMissing, type StorageBackend, type StoredObject } from './storage.js';
+
+export interface S3StorageOptions {
+  bucket: string;
+  repo: string;
+  /** Multipart part size; S3's minimum is 5 MiB. */
+  partSize?: number;
+  /** Parts of one object uploaded at once. */
+  queueSize?: number;
+}
+
+export class S3Storage implements StorageBackend {
+  readonly location: string;
+  private readonly prefix: string;
+
+  constructor(private readonly options: S3StorageOptions) {
+    this.prefix = `repos/${options.repo}/`;
+    this.location = `s3://${options.bucket}/${this.prefix}`;
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    await withRetry(
+      () =>
+        new Upload({
+          client: clients.s3(),
+          params: { Bucket: this.options.bucket, Key: this.prefix + key, Body: body },
+          partSize: this.options.partSize ?? 8 * 1024 * 1024,
+          queueSize: this.options.queueSize ?? 4,
+          leavePartsOnError: false,
+        }).done(),
+      { fatal },
+    );
+  }
+
+  async get(key: string): Promise<Buffer> {
+    return this.read(key);
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    if (length === 0) return Buffer.alloc(0);
+    return this.read(key, `bytes=${offset}-${offset + length - 1}`);
+  }
+
+  private read(key: string, range?: string): Promise<Buffer> {
+    return withRetry(
+      async () => {
+        try {
+          const out = await clients
+            .s3()
+            .send(
+              new GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key, Range: range }),
+            );
+          if (!out.Body) throw new Error(`empty body for ${key}`);
+          return Buffer.from(await out.Body.transformToByteArray());
+        } catch (error) {
+          if (error instanceof NoSuchKey || error instanceof NotFound) throw new ObjectMissing(key);
+          throw error;
+        }
+      },
+      { fatal },
+    );
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    let token: string | undefined;
+    do {
+      const page = await withRetry(
+        () =>
+          clients.s3().send(
+            new ListObjectsV2Command({
+              Bucket: this.options.bucket,
+              Prefix: this.prefix + prefix,
+              ContinuationToken: token,
+            }),
+          ),
+        { fatal },
+      );
+      for (const item of page.Contents ?? []) {
+        if (!item.Key) continue;
+        out.push({
+          key: item.Key.slice(this.prefix.length),
+          size: item.Size ?? 0,
+          modified: item.LastModified ?? new Date(0),
+        });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  async delete(key: string): Promise<void> {
+    await withRetry(
+      () =>
+        clients.s3().send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key })),
+      { fatal },
+    );
+  }
+
+  async storageClass(key: string): Promise<{ storageClass?: string; restored: boolean }> {
+    const head = await withRetry(
+      async () => {
+        try {
+          return await clients
+            .s3()
+            .send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
+        } catch (error) {
+          if (error instanceof NotFound || error instanceof NoSuchKey) throw new ObjectMissing(key);
+          throw error;
+        }
+      },
+      { fatal },
+    );
+    // `Restore: ongoing-request="false", expiry-date=…` means a readable restored copy exists.
+    return { storageClass: head.StorageClass, restored: /ongoing-request="false"/.test(head.Restore ?? '') };
+  }
+}
+
+/** Errors another attempt cannot fix. */
+function fatal(error: unknown): boolean {
+  if (error instanceof ObjectMissing) return true;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === 403 || status === 400 || (error as { name?: string }).name === 'InvalidObjectState';
+}

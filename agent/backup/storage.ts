@@ -1,0 +1,31 @@
+/**
+ * Where a repository's objects live. Keys are relative to the repository
+ * root: `config`, `packs/<id>`, `index/<id>`, `sessions/<session>/manifest`.
+ * `put` is atomic: an object is either absent or whole, never partly
+ * written, and durable once the promise resolves.
+ */
+export interface StoredObject {
+  key: string;
+  size: number;
+  modified: Date;
+}
+
+export interface StorageBackend {
+  /** A short description for messages, e.g. `s3://bucket/repos/r1/`. */
+  readonly location: string;
+  put(key: string, body: Buffer): Promise<void>;
+  get(key: string): Promise<Buffer>;
+  getRange(key: string, offset: number, length: number): Promise<Buffer>;
+  list(prefix: string): Promise<StoredObject[]>;
+  delete(key: string): Promise<void>;
+  /** The object's storage class where the backend has tiers (S3); undefined otherwise. */
+  storageClass(key: string): Promise<{ storageClass?: string; restored: boolean } | undefined>;
+}
+
+/** Thrown by `get`/`getRange` when the object does not exist. */
+export class ObjectMissing extends Error {
+  constructor(readonly key: string) {
+    super(`object ${key} does not exist`);
+    this.name = 'ObjectMissing';
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * Restores a session (or some of its paths) into any folder: the original
+ * path on the master (`destination: '/'`), the replica's copy
+ * (`destination: replica.directory`), or another place. Every chunk is
+ * fetched by ranged reads of its pack, in parallel across packs, and
+ * verified before any file is renamed into place, so a corrupted repository
+ * fails the restore without touching the destination. Files the caller says
+ * are held open are written beside the original as `<name>.TMP`.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, rename, rm, symlink, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { TidemarkError } from '../../core/error-catalogue.js';
+import { readPackBlobs } from '../backup/blob-reader.js';
+import { RepositoryCorrupted } from '../backup/corruption.js';
+import { Limiter } from '../backup/limiter.js';
+import { type ManifestEntry, readManifest } from '../backup/manifest.js';
+import { type BlobLocation, RepoIndex } from '../backup/repo-index.js';
+import type { Repository } from '../backup/repository.js';
+import { ObjectMissing } from '../backup/storage.js';
+import { applyAttributes } from './attributes.js';
+import { packsNeedingRetrieval } from './retrieval.js';
+
+export interface RestoreOptions {
+  repo: Repository;
+  session: string;
+  /** Folder the master paths are restored under: `/` restores to the original place. */
+  destination: string;
+  /** A master path prefix to drop, e.g. restore `/srv/share/x` as `<destination>/x`. */
+  stripPrefix?: string;
+  /** Master paths (files or directories) to restore; absent restores the whole session. */
+  paths?: string[];
+  /** Destination paths the application holds open: written as `<path>.TMP` instead. */
+  heldOpen?: ReadonlySet<string>;
+  /** Packs read at once. */
+  concurrency?: number;
+}
+
+export interface RestoreResult {
+  status: 'restored' | 'needs_retrieval';
+  /** Packs in GLACIER or DEEP_ARCHIVE that must be retrieved first (nothing was written). */
+  needsRetrieval: string[];
+  entries: number;
+  bytes: number;
+  /** Held-open files written beside the original: replace them once the application lets go. */
+  writtenBeside: Array<{ path: string; writtenAs: string }>;
+}
+
+interface PendingFile {
+  entry: ManifestEntry;
+  dest: string;
+  temp: string;
+}
+
+export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
+  const { repo } = options;
+  const manifest = await readManifest(repo, options.session).catch((error: unknown) => {
+    if (error instanceof ObjectMissing)
+      throw TidemarkError.fromCatalogue(
+        'E3371',
+        { session: options.session, media: repo.storage.location, mediaId: repo.config.id },
+        404,
+      );
+    throw error;
+  });
+  const strip = (options.stripPrefix ?? '').replace(/\/+$/, '');
+  const destOf = (masterPath: string) => {
+    if (strip && masterPath !== strip && !masterPath.startsWith(`${strip}/`))
+      throw new TidemarkError(
+        'BadRequest',
+        `${masterPath} is not under stripPrefix ${strip}`,
+        400,
+        'stripPrefix',
+      );
+    return path.join(options.destination, masterPath.slice(strip.length) || '/');
+  };
+  const selected = selectEntries(manifest.entries, options.paths);
+  const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
+  const index = await RepoIndex.load(repo);
+
+  // Which chunks go where; a hard link whose first name is not restored gets the content itself.
+  const files: PendingFile[] = [];
+  const targets = new Map<string, Array<{ file: PendingFile; offset: number }>>();
+  const restoredPaths = new Set(selected.map((e) => e.path));
+  for (const entry of selected) {
+    if (entry.type !== 'file' || (entry.hardlinkTo && restoredPaths.has(entry.hardlinkTo))) continue;
+    const source = entry.hardlinkTo ? (byPath.get(entry.hardlinkTo) ?? entry) : entry;
+    const dest = destOf(entry.path);
+    const file: PendingFile = {
+      entry: { ...entry, extents: source.extents, hardlinkTo: undefined },
+      dest,
+      temp: tempName(dest),
+    };
+    files.push(file);
+    let offset = 0;
+    for (const [hash, length] of source.extents ?? []) {
+      if (hash) {
+        pushTo(targets, hash, { file, offset });
+      }
+      offset += length;
+    }
+  }
+  const byPack = new Map<string, Array<{ hash: string; location: BlobLocation }>>();
+  for (const hash of targets.keys()) {
+    const location = index.get(hash);
+    if (!location)
+      throw new RepositoryCorrupted(`chunk ${hash} of session ${options.session} is in no index file`);
+    pushTo(byPack, location.pack, { hash, location });
+  }
+
+  const result: RestoreResult = {
+    status: 'restored',
+    needsRetrieval: [],
+    entries: 0,
+    bytes: 0,
+    writtenBeside: [],
+  };
+  result.needsRetrieval = await packsNeedingRetrieval(repo.storage, byPack.keys());
+  if (result.needsRetrieval.length > 0) return { ...result, status: 'needs_retrieval' };
+
+  try {
+    for (const entry of selected)
+      if (entry.type === 'directory') await mkdir(destOf(entry.path), { recursive: true });
+    for (const file of files) {
+      await mkdir(path.dirname(file.dest), { recursive: true });
+      await (await open(file.temp, 'w', 0o600)).close();
+      await truncate(file.temp, file.entry.size); // leaves holes where no chunk is written
+    }
+    const limiter = new Limiter(options.concurrency ?? 4);
+    await Promise.all(
+      [...byPack].map(([pack, blobs]) =>
+        limiter.run(() =>
+          readPackBlobs(repo, pack, blobs, async (hash, data) => {
+            for (const { file, offset } of targets.get(hash) ?? []) {
+              const handle = await open(file.temp, 'r+');
+              try {
+                await handle.write(data, 0, data.length, offset);
+              } finally {
+                await handle.close();
+              }
+              result.bytes += data.length;
+            }
+          }),
+        ),
+      ),
+    );
+    for (const file of files) {
+      const handle = await open(file.temp, 'r+');
+      await handle.sync();
+      await handle.close();
+    }
+  } catch (error) {
+    await Promise.all(files.map((f) => rm(f.temp, { force: true })));
+    throw error;
+  }
+
+  // Every chunk verified: now put things in place.
+  const finalName = (dest: string) => {
+    if (!options.heldOpen?.has(dest)) return dest;
+    result.writtenBeside.push({ path: dest, writtenAs: `${dest}.TMP` });
+    return `${dest}.TMP`;
+  };
+  for (const file of files) {
+    await applyAttributes(file.temp, file.entry);
+    await rename(file.temp, finalName(file.dest));
+    result.entries++;
+  }
+  for (const entry of selected) {
+    if (entry.type === 'symlink') {
+      const dest = destOf(entry.path);
+      await mkdir(path.dirname(dest), { recursive: true });
+      const temp = tempName(dest);
+      await symlink(entry.target ?? '', temp);
+      await applyAttributes(temp, entry);
+      await rename(temp, finalName(dest));
+      result.entries++;
+    } else if (entry.type === 'file' && entry.hardlinkTo && restoredPaths.has(entry.hardlinkTo)) {
+      const dest = destOf(entry.path);
+      const temp = tempName(dest);
+      await link(destOf(entry.hardlinkTo), temp);
+      await rename(temp, finalName(dest));
+      result.entries++;
+    }
+  }
+  // Directories last and deepest first, so creating their children does not move their times again.
+  const dirs = selected.filter((e) => e.type === 'directory').sort((a, b) => b.path.length - a.path.length);
+  for (const dir of dirs) {
+    await applyAttributes(destOf(dir.path), dir);
+    result.entries++;
+  }
+  return result;
+}
+
+function selectEntries(entries: ManifestEntry[], paths?: string[]): ManifestEntry[] {
+  if (!paths || paths.length === 0) return entries;
+  const wanted = paths.map((p) => p.replace(/\/+$/, '') || '/');
+  const selected = entries.filter((e) =>
+    wanted.some((p) => e.path === p || e.path.startsWith(p === '/' ? '/' : `${p}/`)),
+  );
+  const missing = wanted.filter((p) => !entries.some((e) => e.path === p));
+  if (missing.length > 0)
+    throw new TidemarkError('NotFound', `not in this session: ${missing.join(', ')}`, 404, 'paths');
+  return selected;
+}
+
+function tempName(dest: string): string {
+  return path.join(path.dirname(dest), `.${path.basename(dest)}.tidemark-${randomBytes(4).toString('hex')}`);
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
