@@ -31,6 +31,8 @@ export const Host = z.object({
   enrolledAt: z.iso.datetime(),
   enrolledBy: z.string(),
   lastHeartbeatAt: z.iso.datetime().optional(),
+  /** The TCP port the agent's replication data listener is on, as its heartbeat reports. */
+  dataPort: z.number().int().min(1).max(65_535).optional(),
 });
 export type Host = z.infer<typeof Host>;
 
@@ -38,4 +40,6 @@ export const AgentHeartbeatRequest = z.strictObject({
   agentVersion: z.string().min(1).max(50).optional(),
   os: z.string().min(1).max(100).optional(),
   addresses: z.array(HostAddress).max(16).optional(),
+  /** Where peers reach this agent's replication data listener. */
+  dataPort: z.number().int().min(1).max(65_535).optional(),
 });

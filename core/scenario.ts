@@ -119,3 +119,62 @@ export function snapshotRetentionOf(scenario: Pick<Scenario, 'type' | 'options'>
 export function replicaPathOf(replica: ReplicaSpec, masterPath: string): string {
   return `${replica.directory.replace(/\/+$/, '')}${masterPath}`;
 }
+
+/** Operator actions on a scenario: the states each may start from and the state it leads to. */
+export const SCENARIO_ACTIONS = {
+  run: { from: ['stopped', 'problem'], to: 'synchronizing' },
+  stop: { from: ['synchronizing', 'replicating', 'suspended', 'problem', 'not_authorized'], to: 'stopped' },
+  /** Discovery reads the master; it does not change the state. */
+  discover: { from: ScenarioState.options, to: undefined },
+  /** Editing or deleting a definition is only safe while nothing runs it. */
+  edit: { from: ['stopped'], to: undefined },
+} as const satisfies Record<string, { from: readonly ScenarioState[]; to: ScenarioState | undefined }>;
+export type ScenarioAction = keyof typeof SCENARIO_ACTIONS;
+
+/** Why an action cannot run on a scenario in its state, or undefined when it can. */
+export function scenarioActionRefusal(
+  scenario: Pick<Scenario, 'name' | 'state'>,
+  action: ScenarioAction,
+): string | undefined {
+  const allowed: readonly ScenarioState[] = SCENARIO_ACTIONS[action].from;
+  if (allowed.includes(scenario.state)) return undefined;
+  return `scenario '${scenario.name}' is ${scenario.state}; ${action} needs it ${allowed.join(' or ')}`;
+}
+
+/** Every option may be changed; `mode: null` clears the mode. No defaults: absent means unchanged. */
+export const ScenarioOptionsPatch = z.strictObject({
+  mode: z.enum(['suspend', 'assured_recovery']).nullable().optional(),
+  snapshotRetention: z.number().int().min(1).max(1000).nullable().optional(),
+  spoolThresholdBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .optional(),
+  bandwidth: BandwidthSchedule.optional(),
+  agentTimeoutSeconds: z.number().int().min(5).max(86_400).optional(),
+  continueRestoreIfCannotStop: z.boolean().optional(),
+  replicateAcl: z.boolean().optional(),
+  syncMode: z.enum(['file', 'block']).optional(),
+});
+
+export const UpdateScenarioRequest = z.strictObject({
+  /** When given, the update applies only to this version (optimistic locking from the caller). */
+  version: z.number().int().min(1).optional(),
+  options: ScenarioOptionsPatch.optional(),
+  roots: z.array(AbsolutePath).min(1).max(64).optional(),
+  replicas: z.array(ReplicaSpec).min(1).max(16).optional(),
+});
+export type UpdateScenarioRequest = z.infer<typeof UpdateScenarioRequest>;
+
+/** Applies an options patch: null clears, absent keeps. */
+export function patchOptions(
+  current: ScenarioOptions,
+  patch: z.infer<typeof ScenarioOptionsPatch>,
+): ScenarioOptions {
+  const merged: Record<string, unknown> = { ...current };
+  for (const [name, value] of Object.entries(patch)) {
+    if (value === null) delete merged[name];
+    else if (value !== undefined) merged[name] = value;
+  }
+  return ScenarioOptions.parse(merged);
+}

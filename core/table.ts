@@ -29,6 +29,11 @@ export const TABLE_TTL_ATTRIBUTE = 'expiresAt';
  * | host name claim | HOSTNAME#<name>      | HOSTNAME        | (uniqueness of host names)                     |
  * | credential      | CREDENTIAL#<sha256>  | CREDENTIAL      | GSI1: PRINCIPAL#<id> / CREDENTIAL (revoke all) |
  * | command         | COMMAND#<id>         | COMMAND         | GSI1: HOST#<hostId>#COMMANDS / <status>#<created>#<id> |
+ * | scenario        | SCENARIO#<id>        | SCENARIO        | GSI1: SCENARIOS / <lower-case name> (list, by name) |
+ * | scenario name   | SCENARIONAME#<lower> | SCENARIONAME    | (uniqueness of names; name → id)              |
+ * | scenario lock   | LOCK#<scenarioId>    | LOCK            | (conditional item with a lease; TTL expiresAt) |
+ * | job             | JOB#<id>             | JOB             | GSI1: JOBS#<status> / <created>#<id> (queue by status, newest first); GSI2: JOBS / <created>#<id> (all) |
+ * | counter         | COUNTER#<name>       | COUNTER         | (atomic ADD: session numbers)                 |
  */
 export const keys = {
   host: (id: string) => ({ PK: `HOST#${id}`, SK: 'HOST' }),
@@ -43,6 +48,21 @@ export const keys = {
     GSI1PK: `HOST#${hostId}#COMMANDS`,
     GSI1SK: `${status}#${createdAt}#${id}`,
   }),
+  scenario: (id: string) => ({ PK: `SCENARIO#${id}`, SK: 'SCENARIO' }),
+  scenarioList: () => ({ GSI1PK: 'SCENARIOS' }),
+  scenarioListEntry: (name: string) => ({ GSI1PK: 'SCENARIOS', GSI1SK: name.toLowerCase() }),
+  scenarioName: (name: string) => ({ PK: `SCENARIONAME#${name.toLowerCase()}`, SK: 'SCENARIONAME' }),
+  scenarioLock: (scenarioId: string) => ({ PK: `LOCK#${scenarioId}`, SK: 'LOCK' }),
+  job: (id: string) => ({ PK: `JOB#${id}`, SK: 'JOB' }),
+  jobsByStatus: (status: string) => ({ GSI1PK: `JOBS#${status}` }),
+  allJobs: () => ({ GSI2PK: 'JOBS' }),
+  jobEntries: (status: string, createdAt: string, id: string) => ({
+    GSI1PK: `JOBS#${status}`,
+    GSI1SK: `${createdAt}#${id}`,
+    GSI2PK: 'JOBS',
+    GSI2SK: `${createdAt}#${id}`,
+  }),
+  counter: (name: string) => ({ PK: `COUNTER#${name}`, SK: 'COUNTER' }),
 } as const;
 
 /** Strips the key attributes from a stored item before it leaves a repository. */

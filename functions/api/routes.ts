@@ -6,6 +6,8 @@
  */
 import type { z } from 'zod';
 import type { Access } from '../../core/principal.js';
+import { SCENARIO_ROUTES } from './scenarios/routes.js';
+import { CATALOG_ROUTES } from './sessions/catalog-routes.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -55,6 +57,8 @@ export const ROUTES: readonly Route[] = [
     handler: 'functions/api/agent/post-command-heartbeat.ts',
     access: 'agent',
   },
+  ...SCENARIO_ROUTES,
+  ...CATALOG_ROUTES,
 ];
 
 /** The authorizer's module, run before every route. */

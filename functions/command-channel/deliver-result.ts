@@ -34,7 +34,10 @@ export async function deliverResult(hostId: string, commandId: string, result: C
   const sfn = clients.sfn();
   let late = false;
   try {
-    if (result.status === 'succeeded') {
+    // A command the API wrote itself has no waiting step: its outcome is only recorded.
+    if (command.taskToken === undefined) {
+      // nothing to tell Step Functions
+    } else if (result.status === 'succeeded') {
       await sfn.send(
         new SendTaskSuccessCommand({
           taskToken: command.taskToken,
@@ -78,7 +81,9 @@ export async function heartbeatCommand(hostId: string, commandId: string) {
     throw new TidemarkError('Conflict', `command '${commandId}' is ${command.status}, not running`, 409);
   }
   try {
-    await clients.sfn().send(new SendTaskHeartbeatCommand({ taskToken: command.taskToken }));
+    if (command.taskToken !== undefined) {
+      await clients.sfn().send(new SendTaskHeartbeatCommand({ taskToken: command.taskToken }));
+    }
   } catch (error) {
     if (!STEP_GONE.has((error as Error).name)) throw error;
     throw new TidemarkError('Conflict', `command '${commandId}': the workflow step stopped waiting`, 409);

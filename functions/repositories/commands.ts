@@ -11,10 +11,14 @@ import { keys, withoutKeys } from '../../core/table.js';
 import { db, isConditionFailure, setExpression, tableName } from './table.js';
 
 interface StoredCommand extends Command {
-  taskToken: string;
+  /** Absent for commands the API writes directly (scenario run/stop/discover): nobody waits on them. */
+  taskToken?: string;
 }
 
-export async function createCommand(request: DispatchRequest): Promise<Command> {
+/** A command to write: a workflow step's carries its task token, the API's own commands none. */
+export type NewCommand = Omit<DispatchRequest, 'taskToken'> & { taskToken?: string };
+
+export async function createCommand(request: NewCommand): Promise<Command> {
   const now = new Date();
   const command: Command = {
     id: `c-${randomUUID()}`,
@@ -75,7 +79,8 @@ export async function getStoredCommand(id: string): Promise<StoredCommand | unde
     new GetCommand({ TableName: tableName(), Key: keys.command(id), ConsistentRead: true }),
   );
   if (!Item) return undefined;
-  return { ...Command.parse(withoutKeys(Item)), taskToken: String(Item.taskToken) };
+  const taskToken = typeof Item.taskToken === 'string' ? Item.taskToken : undefined;
+  return { ...Command.parse(withoutKeys(Item)), taskToken };
 }
 
 export async function finishCommand(

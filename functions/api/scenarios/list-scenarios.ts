@@ -1,0 +1,8 @@
+import { listScenarios } from '../../repositories/scenarios.js';
+import { httpHandler } from '../../shared/http-handler.js';
+import { ListScenariosQuery } from './scenario-params.js';
+
+/** GET /scenarios: scenarios by name, a page at a time. */
+export const handler = httpHandler({ query: ListScenariosQuery }, async ({ query }) => ({
+  body: await listScenarios(query.limit, query.next),
+}));
