@@ -1,0 +1,221 @@
+/**
+ * The agent's control loop: heartbeats the host on an interval, long-polls
+ * the command channel, runs one command at a time through the dispatcher
+ * (heartbeating the command while it runs), and delivers its outcome. It
+ * never exits on its own: an unreachable control plane is retried with
+ * back-off. `stop()` is the clean shutdown for SIGTERM/SIGINT.
+ */
+import os from 'node:os';
+import type { AgentCommand, CommandResult } from '../../core/command.js';
+import type { ReplicationRuntime } from '../scenario-runtime.js';
+import { backoffDelay, sleep } from './backoff.js';
+import { type ControlPlaneClient, isTransient } from './control-plane-client.js';
+import { type Dispatcher, failureResult } from './dispatcher.js';
+import type { EventReporter } from './event-reporter.js';
+import { describeError, type Logger } from './logger.js';
+import type { StatusReporter } from './status-reporter.js';
+
+export interface ControlLoopOptions {
+  self: string;
+  dataPort: number;
+  /** Addresses to advertise to peers; absent means the interface addresses. */
+  addresses?: string[];
+  agentVersion: string;
+  heartbeatMs: number;
+  pollWaitSeconds: number;
+  /** How often a running command is heartbeated. */
+  commandHeartbeatMs?: number;
+  /** How long shutdown waits for the running command before failing it. */
+  shutdownGraceMs?: number;
+  client: Pick<ControlPlaneClient, 'heartbeat' | 'pollCommand' | 'postResult' | 'heartbeatCommand'>;
+  dispatcher: Dispatcher;
+  runtime: Pick<ReplicationRuntime, 'close'>;
+  events: Pick<EventReporter, 'start' | 'stop'>;
+  status: Pick<StatusReporter, 'start' | 'stop'>;
+  log: Logger;
+}
+
+interface Running {
+  command: AgentCommand;
+  done: Promise<void>;
+  /** Set once an outcome was posted (or given up on), so it is posted once only. */
+  settled: boolean;
+}
+
+/** Addresses other agents may reach this host on (never loopback). */
+function hostAddresses(): string[] {
+  return Object.values(os.networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((entry) => !entry.internal)
+    .map((entry) => entry.address)
+    .slice(0, 16);
+}
+
+export class ControlLoop {
+  readonly #options: Required<Omit<ControlLoopOptions, 'addresses'>> & Pick<ControlLoopOptions, 'addresses'>;
+  readonly #abort = new AbortController();
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #polling: Promise<void> | undefined;
+  #running: Running | undefined;
+  #stopped: Promise<void> | undefined;
+  #handled = 0;
+
+  constructor(options: ControlLoopOptions) {
+    this.#options = {
+      ...options,
+      commandHeartbeatMs: options.commandHeartbeatMs ?? 10_000,
+      shutdownGraceMs: options.shutdownGraceMs ?? 20_000,
+    };
+  }
+
+  /** Commands run so far (for tests and the log). */
+  get handled(): number {
+    return this.#handled;
+  }
+
+  /** First heartbeat (retried until it lands or the loop stops), then the loops. */
+  async start(): Promise<void> {
+    const { log } = this.#options;
+    await this.#heartbeatUntilAccepted();
+    if (this.#abort.signal.aborted) return;
+    log.info('agent registered with the control plane', { host: this.#options.self });
+    this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), this.#options.heartbeatMs);
+    this.#options.events.start();
+    this.#options.status.start();
+    this.#polling = this.#pollLoop();
+  }
+
+  /** Stops polling, lets the running command finish within the grace period (else fails it), closes the engines. */
+  stop(reason = 'shutdown'): Promise<void> {
+    this.#stopped ??= this.#shutdown(reason);
+    return this.#stopped;
+  }
+
+  async #shutdown(reason: string): Promise<void> {
+    const { log } = this.#options;
+    log.info('agent stopping', { reason });
+    this.#abort.abort(new Error(`agent ${reason}`));
+    clearInterval(this.#heartbeatTimer);
+    const running = this.#running;
+    if (running) {
+      const finished = await Promise.race([
+        running.done.then(() => true),
+        sleep(this.#options.shutdownGraceMs).then(() => false),
+      ]);
+      if (!finished && !running.settled) {
+        running.settled = true;
+        const failure = failureResult(
+          running.command,
+          this.#options.self,
+          new Error(`the agent shut down (${reason}) before the command finished`),
+        );
+        await this.#deliver(running.command, failure, new AbortController().signal);
+      }
+    }
+    await this.#polling?.catch(() => {});
+    this.#options.status.stop();
+    await this.#options.events.stop();
+    await this.#options.runtime.close();
+    log.info('agent stopped', { commandsHandled: this.#handled });
+  }
+
+  #report() {
+    return {
+      agentVersion: this.#options.agentVersion,
+      os: `${os.type()} ${os.release()}`.slice(0, 100),
+      addresses: this.#options.addresses ?? hostAddresses(),
+      dataPort: this.#options.dataPort,
+    };
+  }
+
+  async #heartbeat(): Promise<boolean> {
+    try {
+      await this.#options.client.heartbeat(this.#report(), this.#abort.signal);
+      return true;
+    } catch (error) {
+      if (!this.#abort.signal.aborted) {
+        this.#options.log.warn('heartbeat failed', { error: describeError(error) });
+      }
+      return false;
+    }
+  }
+
+  async #heartbeatUntilAccepted(): Promise<void> {
+    for (let attempt = 1; !(await this.#heartbeat()); attempt++) {
+      await sleep(backoffDelay(attempt, 1000, 60_000), this.#abort.signal).catch(() => {});
+      if (this.#abort.signal.aborted) return;
+    }
+  }
+
+  async #pollLoop(): Promise<void> {
+    const { client, log, pollWaitSeconds } = this.#options;
+    let failures = 0;
+    while (!this.#abort.signal.aborted) {
+      let command: AgentCommand | undefined;
+      try {
+        command = await client.pollCommand(pollWaitSeconds, this.#abort.signal);
+        failures = 0;
+      } catch (error) {
+        if (this.#abort.signal.aborted) return;
+        failures++;
+        log.warn('polling for commands failed', { error: describeError(error), failures });
+        // Past the client's own retries: wait longer, up to a minute, and keep trying.
+        await sleep(backoffDelay(failures, 1000, 60_000), this.#abort.signal).catch(() => {});
+        continue;
+      }
+      if (!command) continue;
+      const running: Running = { command, settled: false, done: Promise.resolve() };
+      running.done = this.#execute(running);
+      this.#running = running;
+      await running.done;
+      this.#running = undefined;
+    }
+  }
+
+  async #execute(running: Running): Promise<void> {
+    const { command } = running;
+    const { client, dispatcher, log } = this.#options;
+    log.info('command received', { commandId: command.id, kind: command.kind });
+    const beat = setInterval(() => {
+      client.heartbeatCommand(command.id).catch((error: unknown) => {
+        log.warn('command heartbeat failed', { commandId: command.id, error: describeError(error) });
+      });
+    }, this.#options.commandHeartbeatMs);
+    let result: CommandResult;
+    try {
+      result = await dispatcher.run(command, this.#abort.signal);
+    } finally {
+      clearInterval(beat);
+    }
+    this.#handled++;
+    if (running.settled) return;
+    running.settled = true;
+    // Delivery outlives a shutdown request: the outcome is what the workflow waits for.
+    await this.#deliver(command, result, new AbortController().signal);
+  }
+
+  /** Posts an outcome, retrying transient failures until the command's deadline has passed. */
+  async #deliver(command: AgentCommand, result: CommandResult, signal: AbortSignal): Promise<void> {
+    const { client, log } = this.#options;
+    const giveUpAt = Date.parse(command.deadline) + 60_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const delivery = await client.postResult(command.id, result, signal);
+        const fields = { commandId: command.id, kind: command.kind, status: result.status };
+        if (delivery === 'late')
+          log.warn('command outcome recorded, but its workflow step stopped waiting', fields);
+        else log.info('command finished', fields);
+        return;
+      } catch (error) {
+        if (!isTransient(error) || Date.now() > giveUpAt) {
+          log.error('could not deliver a command outcome', {
+            commandId: command.id,
+            error: describeError(error),
+          });
+          return;
+        }
+        await sleep(backoffDelay(attempt, 1000, 30_000), signal);
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The handlers for the commands the replication engine and discovery
+ * serve: start, stop, suspend, resume and discover. Each parses its
+ * arguments, checks the scenario involves this host (an agent acts only for
+ * its own host), calls the injected engine, and keeps the status reporter's
+ * list of running scenarios current.
+ */
+import { TidemarkError } from '../../core/error-catalogue.js';
+import type { Scenario } from '../../core/scenario.js';
+import { mergeEntities } from '../discovery/merge-entities.js';
+import type { DiscoverEntities, ReplicationRuntime } from '../scenario-runtime.js';
+import { DiscoverArgs, ScenarioRefArgs, StartArgs } from './command-args.js';
+import type { CommandHandlers } from './dispatcher.js';
+import type { StatusReporter } from './status-reporter.js';
+
+export interface ReplicationHandlerDeps {
+  runtime: ReplicationRuntime;
+  discover: DiscoverEntities;
+  status: Pick<StatusReporter, 'track' | 'untrack' | 'report'>;
+}
+
+function requireRole(scenario: Scenario, self: string, role: 'any' | 'master', addressedTo?: string): void {
+  if (addressedTo !== undefined && addressedTo.toLowerCase() !== self.toLowerCase()) {
+    throw new TidemarkError('AE0468', `the command is addressed to host ${addressedTo}, not to ${self}`);
+  }
+  // Host names are case-insensitive (the control plane stores them lower-cased).
+  const me = self.toLowerCase();
+  const isMaster = scenario.master.toLowerCase() === me;
+  const isReplica = scenario.replicas.some((replica) => replica.host.toLowerCase() === me);
+  if (isMaster || (role === 'any' && isReplica)) return;
+  throw new TidemarkError(
+    'AE0468',
+    `scenario ${scenario.id} does not name host ${self} as ${role === 'master' ? 'its master' : 'master or replica'}`,
+  );
+}
+
+export function replicationHandlers(deps: ReplicationHandlerDeps): CommandHandlers {
+  const { runtime, discover, status } = deps;
+  const stateOf = (scenarioId: string) => runtime.statistics(scenarioId)?.state;
+  return {
+    start: async (raw, { self }) => {
+      const { scenario, peers, self: addressedTo } = StartArgs.parse(raw);
+      requireRole(scenario, self, 'any', addressedTo);
+      await runtime.start({ scenario, self, peers });
+      status.track(scenario.id);
+      return { scenarioId: scenario.id, state: stateOf(scenario.id) };
+    },
+    stop: async (raw) => {
+      const { scenarioId } = ScenarioRefArgs.parse(raw);
+      await runtime.stop(scenarioId);
+      status.untrack(scenarioId);
+      return { scenarioId, state: 'stopped' };
+    },
+    suspend: async (raw) => {
+      const { scenarioId } = ScenarioRefArgs.parse(raw);
+      await runtime.suspend(scenarioId);
+      return { scenarioId, state: stateOf(scenarioId) };
+    },
+    resume: async (raw) => {
+      const { scenarioId } = ScenarioRefArgs.parse(raw);
+      await runtime.resume(scenarioId);
+      return { scenarioId, state: stateOf(scenarioId) };
+    },
+    discover: async (raw, { self }) => {
+      const { scenario, self: addressedTo } = DiscoverArgs.parse(raw);
+      requireRole(scenario, self, 'master', addressedTo);
+      const { entities, added } = mergeEntities(scenario.entities, await discover(scenario));
+      await status.report(scenario.id, entities);
+      return { scenarioId: scenario.id, entities, added: added.map((entity) => entity.name) };
+    },
+  };
+}
