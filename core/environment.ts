@@ -10,6 +10,7 @@ export const ENV = {
   backupStateMachineArn: 'TIDEMARK_BACKUP_STATE_MACHINE_ARN',
   restoreStateMachineArn: 'TIDEMARK_RESTORE_STATE_MACHINE_ARN',
   schedulerRoleArn: 'TIDEMARK_SCHEDULER_ROLE_ARN',
+  alertsTopicArn: 'TIDEMARK_ALERTS_TOPIC_ARN',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
