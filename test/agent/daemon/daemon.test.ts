@@ -1,0 +1,289 @@
+/**
+ * The agent daemon against the REAL local cloud (moto over HTTP, the local
+ * API with its authorizer and handlers): a host is enrolled over HTTP, the
+ * daemon runs in-process from a real config file, heartbeats, long-polls,
+ * runs commands written by the scenarios API and the commands repository,
+ * and its results and status reports land in DynamoDB.
+ *
+ * The replication engine is a small RECORDING FAKE (it only notes the calls
+ * and returns fixed statistics): the engine is another issue, and the daemon
+ * is what is under test here. Discovery is the real one, on a temp directory.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../agent/daemon/config.js';
+import type { ControlLoop } from '../../../agent/daemon/control-loop.js';
+import { ApiError, ControlPlaneClient } from '../../../agent/daemon/control-plane-client.js';
+import { createDaemon } from '../../../agent/daemon/create-daemon.js';
+import { createLogger } from '../../../agent/daemon/logger.js';
+import { discoverEntities } from '../../../agent/discovery/discover-entities.js';
+import type {
+  ReplicationRuntime,
+  ScenarioAssignment,
+  ScenarioStatistics,
+} from '../../../agent/scenario-runtime.js';
+import { createCommand, getStoredCommand } from '../../../functions/repositories/commands.js';
+import { type LocalCloud, REPO_ROOT, startLocalCloud } from '../../../infra/local/local-cloud.js';
+import { apiClient } from '../../integration/api-client.js';
+
+/** Records what the daemon asks of the engine; no replication happens. */
+class RecordingRuntime implements ReplicationRuntime {
+  readonly calls: string[] = [];
+  readonly assignments: ScenarioAssignment[] = [];
+  readonly running = new Map<string, ScenarioStatistics['state']>();
+  closed = false;
+
+  async start(assignment: ScenarioAssignment) {
+    this.calls.push(`start ${assignment.scenario.id}`);
+    this.assignments.push(assignment);
+    this.running.set(assignment.scenario.id, 'replicating');
+  }
+  async stop(scenarioId: string) {
+    this.calls.push(`stop ${scenarioId}`);
+    this.running.delete(scenarioId);
+  }
+  async suspend(scenarioId: string) {
+    this.calls.push(`suspend ${scenarioId}`);
+    if (scenarioId === 'explode') throw new Error('spool is gone');
+  }
+  async resume(scenarioId: string) {
+    this.calls.push(`resume ${scenarioId}`);
+  }
+  statistics(scenarioId: string): ScenarioStatistics | undefined {
+    const state = this.running.get(scenarioId);
+    if (!state) return undefined;
+    return {
+      scenarioId,
+      state,
+      roots: [{ root: '/srv/share', created: 3, changed: 2, removed: 1, renamed: 0, bytesSent: 4096 }],
+      spoolBytes: 512,
+      spoolThresholdPercent: 0.5,
+    };
+  }
+  async createRewindPoint(): Promise<never> {
+    throw new Error('not used by the daemon test');
+  }
+  async rewind(): Promise<never> {
+    throw new Error('not used by the daemon test');
+  }
+  async close() {
+    this.closed = true;
+  }
+}
+
+let cloud: LocalCloud;
+let call: ReturnType<typeof apiClient>;
+let admin: string;
+let dir: string;
+let root: string;
+const runtime = new RecordingRuntime();
+const logLines: string[] = [];
+let daemon: ControlLoop;
+let master: { id: string; token: string };
+let replica: { id: string; token: string };
+
+async function enroll(name: string) {
+  const response = await call('POST', '/hosts', { token: admin, body: { name } });
+  expect(response.status).toBe(201);
+  return { id: (response.body.host as { id: string }).id, token: response.body.agentToken as string };
+}
+
+function writeConfig(name: string, hostName: string, token: string, extra: Record<string, unknown> = {}) {
+  const credentialFile = path.join(dir, `${name}.credential`);
+  writeFileSync(credentialFile, token, { mode: 0o600 });
+  const tls = { cert: path.join(dir, 'a.crt'), key: path.join(dir, 'a.key'), ca: path.join(dir, 'ca.crt') };
+  for (const file of Object.values(tls)) writeFileSync(file, 'pem');
+  const file = path.join(dir, `${name}.json`);
+  const config = {
+    hostName,
+    apiUrl: cloud.apiUrl,
+    credentialFile,
+    dataPort: 7070,
+    addresses: ['127.0.0.1'],
+    tls,
+    stateDirectory: path.join(dir, 'state'),
+    heartbeatSeconds: 1,
+    statisticsSeconds: 1,
+    pollWaitSeconds: 1,
+    ...extra,
+  };
+  writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+  return file;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function finishedCommand(id: string) {
+  return until(`command ${id} to finish`, async () => {
+    const command = await getStoredCommand(id);
+    return command && (command.status === 'succeeded' || command.status === 'failed') ? command : undefined;
+  });
+}
+
+beforeAll(async () => {
+  cloud = await startLocalCloud();
+  call = apiClient(cloud.apiUrl);
+  admin = await cloud.mintOperatorToken('admin');
+  dir = mkdtempSync(path.join(tmpdir(), 'tm-daemon-'));
+  root = mkdtempSync(path.join(tmpdir(), 'tm-daemon-root-'));
+  master = await enroll('agent-a');
+  replica = await enroll('agent-b');
+  // The replica's agent is not under test: one heartbeat over HTTP gives it an address and data port.
+  await call('POST', '/agent/heartbeat', {
+    token: replica.token,
+    body: { addresses: ['127.0.0.1'], dataPort: 7071 },
+  });
+  const config = loadConfig(writeConfig('agent-a', 'agent-a', master.token));
+  daemon = await createDaemon(config, () => ({ runtime, discover: discoverEntities }), {
+    log: createLogger('debug', (line) => logLines.push(line)),
+    commandHeartbeatMs: 300,
+    eventFlushMs: 200,
+  });
+  await daemon.start();
+});
+
+afterAll(async () => {
+  await daemon?.stop('test over');
+  await cloud?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('agent daemon on the local cloud', () => {
+  it('heartbeats: lastHeartbeatAt moves, with the data port and addresses from the config', async () => {
+    const first = await call('GET', `/hosts/${master.id}`, { token: admin });
+    expect(first.body).toMatchObject({ dataPort: 7070, addresses: ['127.0.0.1'], agentVersion: '0.1.0' });
+    const before = first.body.lastHeartbeatAt as string;
+    expect(before).toEqual(expect.any(String));
+    const later = await until('a later heartbeat', async () => {
+      const host = await call('GET', `/hosts/${master.id}`, { token: admin });
+      return (host.body.lastHeartbeatAt as string) > before ? host.body : undefined;
+    });
+    expect(later.lastHeartbeatAt).not.toBe(before);
+  });
+
+  it('runs a start from the scenarios API, reports statistics, then discovers entities for the scenario', async () => {
+    const created = await call('POST', '/scenarios', {
+      token: admin,
+      body: {
+        name: 'daemon files',
+        type: 'fileserver',
+        master: 'agent-a',
+        replicas: [{ host: 'agent-b', directory: '/replicas/a' }],
+        roots: [root],
+      },
+    });
+    expect(created.status).toBe(201);
+    const scenarioId = created.body.id as string;
+
+    const run = await call('POST', `/scenarios/${scenarioId}/run`, { token: admin });
+    expect(run.status).toBe(202);
+    const startCommand = (run.body.commands as Array<{ id: string; host: string }>).find(
+      (c) => c.host === 'agent-a',
+    );
+    expect((await finishedCommand(startCommand?.id ?? '')).status).toBe('succeeded');
+    expect(runtime.calls).toContain(`start ${scenarioId}`);
+    const assignment = runtime.assignments.find((a) => a.scenario.id === scenarioId);
+    expect(assignment?.self).toBe('agent-a');
+    expect(assignment?.peers).toEqual([{ host: 'agent-b', address: '127.0.0.1', port: 7071 }]);
+
+    const reported = await until('a statistics report', async () => {
+      const view = await call('GET', `/scenarios/${scenarioId}`, { token: admin });
+      const reports = view.body.reports as Record<string, { statistics: ScenarioStatistics }>;
+      return reports['agent-a'] ? view.body : undefined;
+    });
+    expect(reported.state).toBe('replicating');
+    expect(
+      (reported.reports as Record<string, { statistics: ScenarioStatistics }>)['agent-a']?.statistics,
+    ).toEqual(runtime.statistics(scenarioId));
+
+    const discover = await call('POST', `/scenarios/${scenarioId}/discover`, { token: admin });
+    expect(discover.status).toBe(202);
+    const discoverId = (discover.body.commands as Array<{ id: string }>)[0]?.id ?? '';
+    const done = await finishedCommand(discoverId);
+    expect(done.status).toBe('succeeded');
+    expect(done.output).toMatchObject({ added: [root] });
+    const view = await call('GET', `/scenarios/${scenarioId}`, { token: admin });
+    expect(view.body.entities).toEqual([{ name: root, kind: 'volume', paths: [root] }]);
+  });
+
+  it('fails commands with catalogue codes: no handler → AE0472, bad args → AE0468, engine error → AE0472', async () => {
+    const write = (kind: 'backup' | 'start' | 'suspend', args: Record<string, unknown>) =>
+      createCommand({ hostId: master.id, kind, args, timeoutSeconds: 60 });
+
+    const backup = await finishedCommand((await write('backup', { scenarioId: 's-x' })).id);
+    expect(backup.error).toEqual({
+      code: 'AE0472',
+      message: expect.stringContaining("this agent has no handler for 'backup' commands yet"),
+    });
+
+    const badStart = await finishedCommand((await write('start', { scenario: { id: 's-y' } })).id);
+    expect(badStart.error?.code).toBe('AE0468');
+    expect(badStart.error?.message).toContain('bad command arguments: scenario.');
+
+    const broken = await finishedCommand(
+      (await write('suspend', { scenarioId: 'explode', scenarioName: 'boom' })).id,
+    );
+    expect(broken.error).toEqual({
+      code: 'AE0472',
+      message: 'Scenario boom (explode): the replication engine on agent-a reported an error: spool is gone.',
+    });
+  });
+
+  it("refuses an agent's credential for another host's command (403)", async () => {
+    const command = await createCommand({
+      hostId: master.id,
+      kind: 'resume',
+      args: { scenarioId: 's-owned' },
+      timeoutSeconds: 60,
+    });
+    const intruder = new ControlPlaneClient({ apiUrl: cloud.apiUrl, credential: replica.token, attempts: 1 });
+    const stolen = await intruder
+      .postResult(command.id, { status: 'succeeded' })
+      .catch((error: unknown) => error);
+    expect(stolen).toBeInstanceOf(ApiError);
+    expect(stolen).toMatchObject({ status: 403, code: 'Forbidden' });
+    // The rightful daemon still runs it.
+    expect((await finishedCommand(command.id)).status).toBe('succeeded');
+    expect(runtime.calls).toContain('resume s-owned');
+  });
+
+  it('never writes the credential to its log', () => {
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.join('\n')).not.toContain(master.token);
+  });
+});
+
+describe('tidemark-agent run as a process', () => {
+  it('heartbeats, then stops cleanly on SIGTERM (exit 0)', async () => {
+    const host = await enroll('agent-proc');
+    const config = writeConfig('agent-proc', 'agent-proc', host.token, { logLevel: 'info' });
+    const child = spawn(path.join(REPO_ROOT, 'agent/bin/tidemark-agent'), ['run', '--config', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await until('the process heartbeat', async () => {
+      const view = await call('GET', `/hosts/${host.id}`, { token: admin });
+      return view.body.lastHeartbeatAt ? true : undefined;
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('"message":"agent stopped"');
+    expect(stderr).not.toContain(host.token);
+  });
+});
