@@ -1,0 +1,298 @@
+/**
+ * Replica apply: one journal record at a time, in sequence order.
+ *
+ * - Idempotent by sequence number: the applied sequence is written after
+ *   each record (a pwrite of one small state file, fsynced with the touched
+ *   files before every acknowledgement), and a record at or below it is
+ *   skipped. Replaying the one record in flight at a crash is harmless:
+ *   every operation here can run twice.
+ * - Atomic: a new file is assembled in `<target>/.tidemark-staging` and
+ *   renamed into place when its closing `attrs` record arrives, so nobody
+ *   sees it half written. A block patch to an existing file lands with one
+ *   pwrite per changed run, the same partial view a reader on the master
+ *   has while the application writes.
+ * - Hooks (`ReplicaWriteHook`) run before any byte changes; a hook that
+ *   throws leaves the record unapplied, to be retried.
+ * - Safety: a record's path must lie under one of the scenario roots, and no
+ *   directory on the way may be a symlink, so a master cannot write outside
+ *   the scenario's target folder.
+ */
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  symlink,
+  truncate,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { TidemarkError } from '../../core/error-catalogue.js';
+import type { ReplicaWriteHook } from '../replica-write-hooks.js';
+import type { JournalRecord } from './records.js';
+import type { UndoJournal } from './undo-journal.js';
+
+export interface ApplierOptions {
+  /** The master's root directories. */
+  roots: string[];
+  /** The replica's target folder (`ReplicaSpec.directory`). */
+  directory: string;
+  stateDir: string;
+  hooks: ReplicaWriteHook[];
+  undo: UndoJournal;
+}
+
+export class Applier {
+  private appliedSeqValue = 0;
+  private seqFd!: FileHandle;
+  private readonly staged = new Map<string, string>();
+  private readonly touched = new Set<string>();
+  private readonly stagingDir: string;
+
+  constructor(private readonly o: ApplierOptions) {
+    this.stagingDir = join(o.directory, '.tidemark-staging');
+  }
+
+  async open(): Promise<void> {
+    // The target folder belongs to the agent alone: nobody else may write the copy.
+    await mkdir(this.o.directory, { recursive: true, mode: 0o700 });
+    await chmod(this.o.directory, 0o700);
+    await mkdir(this.stagingDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.o.stateDir, { recursive: true, mode: 0o700 });
+    for (const name of await readdir(this.stagingDir)) {
+      if (!name.endsWith('.path')) continue;
+      const target = await readFile(join(this.stagingDir, name), 'utf8');
+      this.staged.set(target, join(this.stagingDir, name.slice(0, -5)));
+    }
+    const seqPath = join(this.o.stateDir, 'applied-seq');
+    this.seqFd = await open(seqPath, 'a+', 0o600).then(async (f) => {
+      await f.close();
+      return open(seqPath, 'r+');
+    });
+    const buf = Buffer.alloc(8);
+    const { bytesRead } = await this.seqFd.read(buf, 0, 8, 0);
+    this.appliedSeqValue = bytesRead === 8 ? Number(buf.readBigUInt64LE(0)) : 0;
+  }
+
+  get appliedSeq(): number {
+    return this.appliedSeqValue;
+  }
+
+  /** After a synchronization the stream resumes at `seq + 1`. */
+  async setAppliedSeq(seq: number): Promise<void> {
+    const buf = Buffer.alloc(8);
+    buf.writeBigUInt64LE(BigInt(seq), 0);
+    await this.seqFd.write(buf, 0, 8, 0);
+    this.appliedSeqValue = seq;
+    await this.seqFd.datasync();
+  }
+
+  /** Applies a sequenced record (skipped if already applied) or, with `sequenced: false`, a synchronization record. */
+  async apply(r: JournalRecord, sequenced = true): Promise<void> {
+    if (sequenced && r.seq <= this.appliedSeqValue) return;
+    await this.applyOne(r);
+    if (sequenced) {
+      const buf = Buffer.alloc(8);
+      buf.writeBigUInt64LE(BigInt(r.seq), 0);
+      await this.seqFd.write(buf, 0, 8, 0);
+      this.appliedSeqValue = r.seq;
+    }
+  }
+
+  /** Makes every applied change durable; called before acknowledging. */
+  async flush(): Promise<void> {
+    for (const path of this.touched) {
+      const fd = await open(path, 'r').catch(() => undefined);
+      if (fd) {
+        await fd.datasync().catch(() => undefined);
+        await fd.close();
+      }
+    }
+    this.touched.clear();
+    await this.seqFd.datasync();
+  }
+
+  async close(): Promise<void> {
+    await this.seqFd?.close();
+  }
+
+  /** The replica path of a master path, refused when it lies outside the scenario's roots. */
+  async targetOf(masterPath: string): Promise<string> {
+    const bad =
+      !masterPath.startsWith('/') ||
+      masterPath.includes('\0') ||
+      masterPath.split('/').some((s, i) => i > 0 && (s === '' || s === '.' || s === '..')) ||
+      !this.o.roots.some((root) => masterPath === root || masterPath.startsWith(`${root}/`));
+    if (bad)
+      throw new TidemarkError('AE0468', `record path '${masterPath}' is not under the scenario's roots`);
+    const target = `${this.o.directory.replace(/\/+$/, '')}${masterPath}`;
+    const parent = dirname(target);
+    const real = await realpath(parent).catch(() => undefined);
+    if (real !== undefined && real !== parent) {
+      throw new TidemarkError(
+        'AE0468',
+        `record path '${masterPath}' passes through a symlink on the replica`,
+      );
+    }
+    return target;
+  }
+
+  private async hook(each: (h: ReplicaWriteHook) => Promise<void>): Promise<void> {
+    for (const h of this.o.hooks) await each(h);
+  }
+
+  private async applyOne(r: JournalRecord): Promise<void> {
+    const path = await this.targetOf(r.path);
+    const undo = this.o.undo;
+    switch (r.kind) {
+      case 'create': {
+        const staging = join(this.stagingDir, createHash('sha1').update(path).digest('hex'));
+        await writeFile(staging, Buffer.alloc(0), { mode: r.mode & 0o7777 });
+        await writeFile(`${staging}.path`, path);
+        this.staged.set(path, staging);
+        return;
+      }
+      case 'write': {
+        const staging = this.staged.get(path);
+        const file = staging ?? path;
+        if (!staging) {
+          const size = (await lstat(path).catch(() => undefined))?.size ?? 0;
+          const overlap = Math.max(0, Math.min(r.data.length, size - r.offset));
+          if (overlap > 0) await this.hook((h) => h.beforeOverwrite(path, r.offset, overlap));
+          await undo.beforeRange(path, r.offset, r.data.length);
+          await mkdir(dirname(path), { recursive: true });
+        }
+        const fd = await open(file, 'a').then(async (f) => {
+          await f.close();
+          return open(file, 'r+');
+        });
+        try {
+          await fd.write(r.data, 0, r.data.length, r.offset);
+        } finally {
+          await fd.close();
+        }
+        this.touched.add(file);
+        return;
+      }
+      case 'truncate': {
+        const staging = this.staged.get(path);
+        if (!staging) {
+          const size = (await lstat(path).catch(() => undefined))?.size;
+          if (size === undefined) return;
+          if (r.size < size) await this.hook((h) => h.beforeTruncate(path, r.size));
+          await undo.beforeRange(path, r.size, Math.max(0, size - r.size));
+        }
+        await truncate(staging ?? path, r.size);
+        this.touched.add(staging ?? path);
+        return;
+      }
+      case 'attrs': {
+        const staging = this.staged.get(path);
+        if (staging) {
+          await setAttributes(staging, r);
+          this.touched.add(staging);
+          await this.replaceWith(path, staging);
+          this.staged.delete(path);
+          await rm(`${staging}.path`, { force: true });
+          return;
+        }
+        if (!(await lstat(path).catch(() => undefined))) return;
+        await this.hook((h) => h.beforeAttributes(path));
+        await undo.beforeAttributes(path);
+        await setAttributes(path, r);
+        return;
+      }
+      case 'mkdir': {
+        const st = await lstat(path).catch(() => undefined);
+        if (st?.isDirectory()) return;
+        if (st) await this.removeTree(path);
+        await undo.beforeReplace(path);
+        await mkdir(path, { recursive: true, mode: r.mode & 0o7777 });
+        return;
+      }
+      case 'symlink': {
+        const temp = join(this.stagingDir, `link-${createHash('sha1').update(path).digest('hex')}`);
+        await rm(temp, { force: true });
+        await symlink(r.target, temp);
+        await this.replaceWith(path, temp);
+        return;
+      }
+      case 'rename': {
+        const to = await this.targetOf(r.to);
+        const staging = this.staged.get(path);
+        if (staging) {
+          this.staged.delete(path);
+          this.staged.set(to, staging);
+          await writeFile(`${staging}.path`, to);
+          return;
+        }
+        if (!(await lstat(path).catch(() => undefined))) return;
+        if (await lstat(to).catch(() => undefined)) {
+          await this.hook((h) => h.beforeRemove(to));
+          await undo.beforeReplace(to);
+          const st = await lstat(to);
+          if (st.isDirectory()) await this.removeTree(to);
+        }
+        await undo.renamed(path, to);
+        await mkdir(dirname(to), { recursive: true });
+        await rename(path, to);
+        return;
+      }
+      case 'delete':
+      case 'rmdir': {
+        const staging = this.staged.get(path);
+        if (staging) {
+          this.staged.delete(path);
+          await rm(staging, { force: true });
+          await rm(`${staging}.path`, { force: true });
+        }
+        if (await lstat(path).catch(() => undefined)) await this.removeTree(path);
+        return;
+      }
+    }
+  }
+
+  /** Moves a prepared file or link onto `path` in one rename, after the hooks keep what it replaces. */
+  private async replaceWith(path: string, prepared: string): Promise<void> {
+    const st = await lstat(path).catch(() => undefined);
+    if (st) await this.hook((h) => h.beforeRemove(path));
+    await this.o.undo.beforeReplace(path);
+    if (st?.isDirectory()) await this.removeTree(path);
+    await mkdir(dirname(path), { recursive: true });
+    await rename(prepared, path);
+  }
+
+  /** Removes a file or a whole tree, telling the hooks about every entry first (deepest first). */
+  private async removeTree(path: string): Promise<void> {
+    const st = await lstat(path);
+    if (st.isDirectory()) {
+      for (const name of await readdir(path)) await this.removeTree(join(path, name));
+      await this.hook((h) => h.beforeRemove(path));
+      await this.o.undo.beforeReplace(path);
+      await rm(path, { recursive: true, force: true });
+      return;
+    }
+    await this.hook((h) => h.beforeRemove(path));
+    await this.o.undo.beforeReplace(path);
+    await unlink(path).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+}
+
+async function setAttributes(path: string, r: Extract<JournalRecord, { kind: 'attrs' }>): Promise<void> {
+  await chmod(path, r.mode & 0o7777);
+  // Owners replicate when the agent runs as root; otherwise the copy keeps the agent's owner.
+  await chown(path, r.uid, r.gid).catch(() => undefined);
+  if (r.mtimeMs >= 0) await utimes(path, r.mtimeMs / 1000, r.mtimeMs / 1000);
+}

@@ -1,0 +1,299 @@
+/**
+ * Master capture: watches the roots (@parcel/watcher, inotify underneath)
+ * and turns each change into journal records appended to every replica's
+ * spool. A file change is diffed block by block against the signature of
+ * what the replica holds, so only changed blocks travel.
+ *
+ * The watcher reports a rename as a delete and a create; the inode tells
+ * them apart from a real delete and create. After a directory rename the
+ * watcher keeps reporting old paths, so capture re-subscribes and rescans
+ * the moved tree.
+ */
+import { open } from 'node:fs/promises';
+import watcher from '@parcel/watcher';
+import type { RootStatistics } from '../scenario-runtime.js';
+import { BLOCK_SIZE, hashAt, hashBlocks, isZero } from './block-hash.js';
+import type { UnsequencedRecord } from './records.js';
+import { type SignatureStore, sameTime, signatureKey } from './signature-store.js';
+import type { Spool } from './spool.js';
+import { entryOf, type TreeEntry, walkTree } from './tree-walk.js';
+
+export interface CaptureChannel {
+  spool: Spool;
+  sigs: SignatureStore;
+}
+
+interface IndexEntry {
+  kind: TreeEntry['kind'];
+  ino: number;
+  target?: string;
+}
+
+const MAX_RUN = 1024 * 1024;
+const FLUSH_BYTES = 8 * 1024 * 1024;
+
+export class Capture {
+  private readonly index = new Map<string, IndexEntry>();
+  private readonly queue: { path: string; type: 'create' | 'update' | 'delete' }[] = [];
+  private subscriptions: watcher.AsyncSubscription[] = [];
+  private running: Promise<void> | undefined;
+  private paused = 0;
+  private closed = false;
+
+  constructor(
+    private readonly roots: string[],
+    private readonly channels: CaptureChannel[],
+    private readonly stats: Map<string, RootStatistics>,
+    /** Called after each append, e.g. to check the spool threshold. */
+    private readonly afterAppend: () => Promise<void>,
+    private readonly onError: (e: Error) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    for (const root of this.roots) {
+      this.subscriptions.push(
+        await watcher.subscribe(root, (err, events) => {
+          if (err) return this.onError(err);
+          this.queue.push(...events);
+          this.kick();
+        }),
+      );
+    }
+  }
+
+  /** Replaces the index with a fresh walk (synchronization does one anyway). */
+  setIndex(entries: TreeEntry[]): void {
+    this.index.clear();
+    for (const e of entries) this.index.set(e.path, { kind: e.kind, ino: e.ino, target: e.target });
+  }
+
+  /** Holds change processing (events keep queueing) until the returned release is called. */
+  async pause(): Promise<() => void> {
+    this.paused++;
+    while (this.running) await this.running;
+    return () => {
+      this.paused--;
+      this.kick();
+    };
+  }
+
+  /** Resolves once every queued event has been turned into durable records. */
+  async idle(): Promise<void> {
+    while (this.running || (this.queue.length > 0 && this.paused === 0)) {
+      this.kick();
+      await (this.running ?? new Promise((r) => setTimeout(r, 5)));
+    }
+  }
+
+  private kick(): void {
+    if (this.running || this.paused > 0 || this.closed || this.queue.length === 0) return;
+    this.running = (async () => {
+      try {
+        while (this.queue.length > 0 && this.paused === 0 && !this.closed) {
+          await this.processBatch(this.queue.splice(0));
+        }
+      } catch (e) {
+        this.onError(e as Error);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+  }
+
+  private rootOf(path: string): string {
+    return this.roots.find((r) => path === r || path.startsWith(`${r}/`)) ?? (this.roots[0] as string);
+  }
+
+  private count(path: string, what: 'created' | 'changed' | 'removed' | 'renamed'): void {
+    const s = this.stats.get(this.rootOf(path));
+    if (s) s[what]++;
+  }
+
+  private async appendAll(records: UnsequencedRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await Promise.all(this.channels.map((c) => c.spool.append(records)));
+    await this.afterAppend();
+  }
+
+  private async processBatch(events: { path: string; type: string }[]): Promise<void> {
+    const gone = new Map<string, IndexEntry>();
+    const seen = new Set<string>();
+    const present: string[] = [];
+    for (const ev of events) {
+      if (seen.has(ev.path)) continue;
+      seen.add(ev.path);
+      present.push(ev.path);
+    }
+    const moved: string[] = [];
+    const now = new Map<string, TreeEntry | undefined>();
+    for (const path of present) now.set(path, await entryOf(path));
+    for (const path of present) {
+      const known = this.index.get(path);
+      const e = now.get(path);
+      if (known && (!e || e.ino !== known.ino || e.kind !== known.kind)) gone.set(path, known);
+    }
+    // Parents first, so a directory exists on the replica before its children.
+    const order = [...present].sort((a, b) => a.split('/').length - b.split('/').length);
+    for (const path of order) {
+      const e = now.get(path);
+      if (!e) continue;
+      const from = [...gone.entries()].find(
+        ([p, k]) => k.ino === e.ino && k.kind === e.kind && p !== path,
+      )?.[0];
+      if (from) {
+        gone.delete(from);
+        await this.appendAll([{ kind: 'rename', path: from, to: path }]);
+        this.moveIndex(from, path);
+        this.count(path, 'renamed');
+        if (e.kind === 'dir') moved.push(path);
+        else if (e.kind === 'file') await this.captureFile(e, false);
+        continue;
+      }
+      await this.captureEntry(e);
+    }
+    for (const [path, known] of gone) {
+      if (this.index.get(path) !== known) continue;
+      await this.appendAll([{ kind: known.kind === 'dir' ? 'rmdir' : 'delete', path }]);
+      this.dropIndex(path);
+      this.count(path, 'removed');
+    }
+    if (moved.length > 0) await this.afterDirectoryMove(moved);
+  }
+
+  /** Emits what makes `e` exist on the replica as it is now; a new directory brings its whole tree. */
+  private async captureEntry(e: TreeEntry): Promise<void> {
+    const known = this.index.get(e.path);
+    if (e.kind === 'dir') {
+      if (known?.kind === 'dir' && known.ino === e.ino) {
+        await this.appendAll([
+          { kind: 'attrs', path: e.path, mode: e.mode, uid: e.uid, gid: e.gid, mtimeMs: -1 },
+        ]);
+        return;
+      }
+      for (const child of await walkTree(e.path)) {
+        if (child.kind === 'dir') {
+          this.index.set(child.path, { kind: 'dir', ino: child.ino });
+          await this.appendAll([
+            { kind: 'mkdir', path: child.path, mode: child.mode },
+            {
+              kind: 'attrs',
+              path: child.path,
+              mode: child.mode,
+              uid: child.uid,
+              gid: child.gid,
+              mtimeMs: -1,
+            },
+          ]);
+          this.count(child.path, 'created');
+        } else await this.captureEntry(child);
+      }
+      return;
+    }
+    if (e.kind === 'symlink') {
+      if (known?.kind === 'symlink' && known.target === e.target) return;
+      await this.appendAll([{ kind: 'symlink', path: e.path, target: e.target ?? '' }]);
+      this.index.set(e.path, { kind: 'symlink', ino: e.ino, target: e.target });
+      this.count(e.path, known ? 'changed' : 'created');
+      return;
+    }
+    const isNew = !(known?.kind === 'file' && known.ino === e.ino);
+    await this.captureFile(e, isNew);
+    this.index.set(e.path, { kind: 'file', ino: e.ino });
+    this.count(e.path, isNew ? 'created' : 'changed');
+  }
+
+  /** Diffs a file against each channel's signature and appends the changed blocks. */
+  async captureFile(e: TreeEntry, isNew: boolean): Promise<void> {
+    for (const channel of this.channels) {
+      const fd = await open(e.path, 'r').catch(() => undefined);
+      if (!fd) return;
+      try {
+        const st = await fd.stat();
+        const key = signatureKey(st);
+        const old = isNew ? undefined : await channel.sigs.get(key);
+        if (old && old.size === st.size && sameTime(old.mtimeMs, st.mtimeMs)) {
+          await channel.spool.append([attrsOf(e.path, st)]);
+          continue;
+        }
+        let records: UnsequencedRecord[] = [];
+        let pendingBytes = 0;
+        if (isNew) records.push({ kind: 'create', path: e.path, mode: st.mode });
+        if (!old || old.size !== st.size) records.push({ kind: 'truncate', path: e.path, size: st.size });
+        let run: { offset: number; parts: Buffer[]; bytes: number } | undefined;
+        const endRun = () => {
+          if (!run) return;
+          records.push({ kind: 'write', path: e.path, offset: run.offset, data: Buffer.concat(run.parts) });
+          pendingBytes += run.bytes;
+          run = undefined;
+        };
+        const { hashes, size } = await hashBlocks(
+          fd,
+          (i, block, hash) => {
+            const offset = i * BLOCK_SIZE;
+            const prev = old ? hashAt(old.hashes, i) : undefined;
+            const unchanged = prev?.equals(hash) && offset + block.length <= (old?.size ?? 0);
+            const zeroTail = offset >= (old?.size ?? 0) && isZero(block);
+            if (unchanged || zeroTail) return endRun();
+            if (run && (run.offset + run.bytes !== offset || run.bytes >= MAX_RUN)) endRun();
+            run ??= { offset, parts: [], bytes: 0 };
+            run.parts.push(Buffer.from(block));
+            run.bytes += block.length;
+          },
+          async () => {
+            if (pendingBytes < FLUSH_BYTES) return;
+            await channel.spool.append(records);
+            records = [];
+            pendingBytes = 0;
+          },
+        );
+        endRun();
+        records.push(attrsOf(e.path, st));
+        await channel.spool.append(records);
+        await channel.sigs.put(key, { size, mtimeMs: st.mtimeMs, hashes });
+      } finally {
+        await fd.close();
+      }
+    }
+    await this.afterAppend();
+  }
+
+  private moveIndex(from: string, to: string): void {
+    for (const [p, v] of [...this.index]) {
+      if (p === from || p.startsWith(`${from}/`)) {
+        this.index.delete(p);
+        this.index.set(to + p.slice(from.length), v);
+      }
+    }
+  }
+
+  private dropIndex(path: string): void {
+    for (const p of [...this.index.keys()]) if (p === path || p.startsWith(`${path}/`)) this.index.delete(p);
+  }
+
+  /** The watcher reports stale paths inside a moved directory: re-subscribe, then rescan the moved trees. */
+  private async afterDirectoryMove(moved: string[]): Promise<void> {
+    await Promise.all(this.subscriptions.map((s) => s.unsubscribe()));
+    this.subscriptions = [];
+    await this.start();
+    for (const dir of moved) {
+      for (const e of await walkTree(dir)) {
+        const known = this.index.get(e.path);
+        if (!known || known.ino !== e.ino) await this.captureEntry(e);
+        else if (e.kind === 'file') await this.captureFile(e, false);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.subscriptions.map((s) => s.unsubscribe()));
+    while (this.running) await this.running;
+  }
+}
+
+function attrsOf(
+  path: string,
+  st: { mode: number; uid: number; gid: number; mtimeMs: number },
+): UnsequencedRecord {
+  return { kind: 'attrs', path, mode: st.mode, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs };
+}

@@ -1,0 +1,139 @@
+/**
+ * Replica side of one master connection: answers the handshake with the
+ * applied sequence number, serves synchronization requests, applies records
+ * in order and acknowledges them once durable. Frames are handled one at a
+ * time; while apply is paused (suspend, snapshot) the socket is paused too,
+ * so back-pressure reaches the master and changes wait in its spool.
+ */
+import { lstat, open } from 'node:fs/promises';
+import type { TLSSocket } from 'node:tls';
+import { TidemarkError } from '../../core/error-catalogue.js';
+import type { Applier } from './applier.js';
+import { hashBlocks } from './block-hash.js';
+import { encodeFrame, type Frame, FrameReader, FrameType, jsonOf } from './frames.js';
+import { decodeRecord } from './records.js';
+import type { ReplicaEntry } from './sync-master.js';
+import { walkTree } from './tree-walk.js';
+
+export interface ReplicaScenario {
+  applier: Applier;
+  directory: string;
+  roots: string[];
+  /** Resolves when apply may proceed (suspend and the snapshot gate hold it). */
+  gate(): Promise<void>;
+  /** Marks a record as being applied so the gate can wait for it. */
+  busy(on: boolean): void;
+  needsSync(): boolean;
+  synced(): Promise<void>;
+  onError(e: Error): void;
+}
+
+const ACK_EVERY = 512;
+
+export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first: Frame[]): void {
+  const reader = new FrameReader();
+  const queue: Frame[] = [...first];
+  let working = false;
+  let unacked = 0;
+  const send = (type: FrameType, payload: Buffer | object) => {
+    if (!socket.destroyed) socket.write(encodeFrame(type, payload));
+  };
+  const ack = async () => {
+    if (unacked === 0) return;
+    await scenario.applier.flush();
+    unacked = 0;
+    const buf = Buffer.alloc(8);
+    buf.writeBigUInt64LE(BigInt(scenario.applier.appliedSeq), 0);
+    send(FrameType.ack, buf);
+  };
+  const refuse = (e: unknown) => {
+    const err = e as Error & { code?: string };
+    send(FrameType.error, { code: err.code ?? 'AE0472', message: err.message });
+    scenario.onError(err);
+    socket.end();
+    socket.destroy();
+  };
+  const handle = async (frame: Frame) => {
+    switch (frame.type) {
+      case FrameType.record:
+      case FrameType.syncRecord: {
+        const record = decodeRecord(frame.payload);
+        await scenario.gate();
+        scenario.busy(true);
+        try {
+          await scenario.applier.apply(record, frame.type === FrameType.record);
+        } finally {
+          scenario.busy(false);
+        }
+        if (frame.type === FrameType.record && ++unacked >= ACK_EVERY) await ack();
+        return;
+      }
+      case FrameType.syncList: {
+        const { root } = jsonOf<{ root: string }>(frame);
+        const target = await scenario.applier.targetOf(root);
+        const base = scenario.directory.replace(/\/+$/, '');
+        const entries: ReplicaEntry[] = (await walkTree(target, (n) => n === '.tidemark-staging')).map(
+          (e) => ({
+            path: e.path.slice(base.length),
+            kind: e.kind,
+            size: e.size,
+            mtimeMs: e.mtimeMs,
+            mode: e.mode,
+            target: e.target,
+          }),
+        );
+        send(FrameType.syncListReply, entries);
+        return;
+      }
+      case FrameType.syncHashes: {
+        const { path } = jsonOf<{ path: string }>(frame);
+        const target = await scenario.applier.targetOf(path);
+        const st = await lstat(target).catch(() => undefined);
+        if (!st?.isFile()) return send(FrameType.syncHashesReply, Buffer.alloc(0));
+        const fd = await open(target, 'r');
+        try {
+          send(FrameType.syncHashesReply, (await hashBlocks(fd)).hashes);
+        } finally {
+          await fd.close();
+        }
+        return;
+      }
+      case FrameType.syncEnd: {
+        const { resumeSeq } = jsonOf<{ resumeSeq: number }>(frame);
+        await scenario.applier.flush();
+        await scenario.applier.setAppliedSeq(resumeSeq - 1);
+        await scenario.synced();
+        send(FrameType.syncEndReply, { appliedSeq: resumeSeq - 1 });
+        return;
+      }
+      default:
+        throw new TidemarkError('AE0468', `unexpected frame type ${frame.type} from the master`);
+    }
+  };
+  const pump = async () => {
+    if (working) return;
+    working = true;
+    try {
+      while (queue.length > 0 && !socket.destroyed) {
+        await handle(queue.shift() as Frame);
+        if (queue.length < 64) socket.resume();
+      }
+      if (!socket.destroyed) await ack();
+    } catch (e) {
+      refuse(e);
+    } finally {
+      working = false;
+    }
+  };
+  socket.on('data', (chunk: Buffer) => {
+    try {
+      queue.push(...reader.push(chunk));
+    } catch (e) {
+      return refuse(e);
+    }
+    if (queue.length >= 256) socket.pause();
+    void pump();
+  });
+  send(FrameType.welcome, { appliedSeq: scenario.applier.appliedSeq, needSync: scenario.needsSync() });
+  void pump();
+}

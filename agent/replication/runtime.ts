@@ -1,0 +1,453 @@
+/**
+ * The replication engine behind `ReplicationRuntime`: one instance per
+ * agent serves every scenario on the host, as master for some and replica
+ * for others. Each scenario keeps its own spool, signatures, applied
+ * sequence and undo journal under `<stateDir>/scenarios/<id>/`.
+ */
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { TidemarkError } from '../../core/error-catalogue.js';
+import type { Scenario } from '../../core/scenario.js';
+import type { ApplyGate, ReplicaWriteHook } from '../replica-write-hooks.js';
+import type {
+  AgentEvents,
+  ReplicationRuntime,
+  RewindPoint,
+  RootStatistics,
+  ScenarioAssignment,
+  ScenarioStatistics,
+} from '../scenario-runtime.js';
+import type { TlsMaterial } from '../tls/certificates.js';
+import { peerHostOf, serverOptions } from '../tls/peer-identity.js';
+import { Applier } from './applier.js';
+import { BandwidthLimit } from './bandwidth.js';
+import { Capture } from './capture.js';
+import { REPLICATION_EVENTS, type ReplicationEventId } from './events.js';
+import { encodeFrame, FrameReader, FrameType, jsonOf } from './frames.js';
+import { serveMaster } from './replica-session.js';
+import { Sender } from './sender.js';
+import { SignatureStore } from './signature-store.js';
+import { Spool } from './spool.js';
+import { type SyncStatistics, synchronize } from './sync-master.js';
+import { walkTree } from './tree-walk.js';
+import { UndoJournal } from './undo-journal.js';
+
+export interface ReplicationEngineOptions {
+  stateDir: string;
+  tls: TlsMaterial;
+  /** The data port replicas listen on (port 0 picks a free one). */
+  listen?: { host: string; port: number };
+  events: AgentEvents;
+  hooks?: ReplicaWriteHook[];
+}
+
+interface MasterSide {
+  scenario: Scenario;
+  capture: Capture;
+  links: { host: string; spool: Spool; sigs: SignatureStore; sender: Sender; needsSync: boolean }[];
+  stats: Map<string, RootStatistics>;
+  syncing: boolean;
+  lastSync?: SyncStatistics;
+  overflowing: boolean;
+}
+
+interface ReplicaSide {
+  scenario: Scenario;
+  applier: Applier;
+  undo: UndoJournal;
+  suspended: boolean;
+  holds: number;
+  busy: number;
+  waiters: (() => void)[];
+  socket?: TLSSocket;
+  directory: string;
+  flagFile: string;
+  /** Set after a rewind: the replica no longer matches what the master's spool assumes. */
+  needsSyncFlag: boolean;
+}
+
+export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
+  private readonly masters = new Map<string, MasterSide>();
+  private readonly replicas = new Map<string, ReplicaSide>();
+  private server: Server | undefined;
+
+  private constructor(private readonly o: ReplicationEngineOptions) {}
+
+  static async create(o: ReplicationEngineOptions): Promise<ReplicationEngine> {
+    const engine = new ReplicationEngine(o);
+    await mkdir(o.stateDir, { recursive: true, mode: 0o700 });
+    if (o.listen) await engine.listen(o.listen.host, o.listen.port);
+    return engine;
+  }
+
+  /** The data port actually bound. */
+  get port(): number | undefined {
+    const a = this.server?.address();
+    return typeof a === 'object' && a ? a.port : undefined;
+  }
+
+  private emit(scenarioId: string, eventId: ReplicationEventId, detail?: string): void {
+    const e = REPLICATION_EVENTS[eventId];
+    this.o.events.event({
+      scenarioId,
+      eventId,
+      severity: e.severity,
+      text: detail ? `${e.text}: ${detail}` : e.text,
+      at: new Date().toISOString(),
+    });
+  }
+
+  private dirOf(scenarioId: string): string {
+    if (!/^[A-Za-z0-9_.-]+$/.test(scenarioId))
+      throw new TidemarkError('AE0468', `bad scenario id '${scenarioId}'`);
+    return join(this.o.stateDir, 'scenarios', scenarioId);
+  }
+
+  async start(a: ScenarioAssignment): Promise<void> {
+    const s = a.scenario;
+    if (a.self === s.master) await this.startMaster(a);
+    const replica = s.replicas.find((r) => r.host === a.self);
+    if (replica) await this.startReplica(s, replica.directory);
+    if (a.self !== s.master && !replica) {
+      throw new TidemarkError('AE0468', `host ${a.self} is neither master nor replica of scenario ${s.name}`);
+    }
+    this.emit(s.id, 'SR00100');
+  }
+
+  private async startMaster(a: ScenarioAssignment): Promise<void> {
+    const s = a.scenario;
+    const existing = this.masters.get(s.id);
+    if (existing && existing.scenario.version === s.version) return;
+    if (existing) await this.stopMaster(s.id);
+    const stats = new Map(
+      s.roots.map((root) => [root, { root, created: 0, changed: 0, removed: 0, renamed: 0, bytesSent: 0 }]),
+    );
+    const channels: { host: string; spool: Spool; sigs: SignatureStore }[] = [];
+    for (const r of s.replicas) {
+      const base = join(this.dirOf(s.id), 'master', r.host);
+      const spool = await Spool.open(join(base, 'spool'));
+      const sigs = new SignatureStore(join(base, 'signatures'));
+      await sigs.open();
+      channels.push({ host: r.host, spool, sigs });
+    }
+    const capture = new Capture(
+      s.roots,
+      channels,
+      stats,
+      () => this.checkOverflow(side),
+      (e) => this.emit(s.id, 'SR00170', e.message),
+    );
+    const side: MasterSide = { scenario: s, capture, links: [], stats, syncing: false, overflowing: false };
+    await side.capture.start();
+    const bandwidth = new BandwidthLimit(s.options.bandwidth);
+    for (const c of channels) {
+      const peer = a.peers.find((p) => p.host === c.host);
+      if (!peer)
+        throw new TidemarkError('AE0467', `no address for replica host ${c.host} of scenario ${s.name}`);
+      const link = { ...c, needsSync: true } as MasterSide['links'][number];
+      const firstRoot = () => stats.get(s.roots[0] as string);
+      link.sender = new Sender({
+        scenarioId: s.id,
+        replicaHost: c.host,
+        address: peer.address,
+        port: peer.port,
+        tls: this.o.tls,
+        spool: c.spool,
+        bandwidth,
+        needsSync: () => link.needsSync,
+        synchronize: async (syncPeer) => {
+          const release = await side.capture.pause();
+          side.syncing = true;
+          this.emit(s.id, 'SR00110', `${s.options.syncMode} mode`);
+          try {
+            const entries = (await Promise.all(s.roots.map((r) => walkTree(r)))).flat();
+            side.capture.setIndex(entries);
+            const resumeSeq = c.spool.nextSeq;
+            const result = await synchronize(s.options.syncMode, entries, s.roots, syncPeer, c.sigs);
+            side.lastSync = result;
+            link.needsSync = false;
+            this.emit(
+              s.id,
+              'SR00111',
+              `${result.filesCompared} files compared, ${result.bytesSent} bytes sent in ${result.durationMs} ms`,
+            );
+            return { resumeSeq, stats: result };
+          } finally {
+            side.syncing = false;
+            release();
+          }
+        },
+        onConnected: () => this.emit(s.id, 'SR00104', c.host),
+        onLost: (reason) => {
+          this.emit(s.id, 'SR00130', `${c.host}: ${reason}`);
+          this.o.events.alert(s.id, 'lost_connection', `lost connection to replica ${c.host}: ${reason}`);
+        },
+        onCaughtUp: () => this.emit(s.id, 'SR00131', c.host),
+        onRefused: (m) => this.emit(s.id, 'SR00160', m),
+        onBytesSent: (n) => {
+          const st = firstRoot();
+          if (st) st.bytesSent += n;
+        },
+      });
+      side.links.push(link);
+    }
+    this.masters.set(s.id, side);
+    for (const l of side.links) l.sender.start();
+  }
+
+  /** Past the threshold the spool is dropped and the replica resynchronizes what differs. */
+  private async checkOverflow(side: MasterSide): Promise<void> {
+    for (const link of side.links) {
+      if (link.spool.sizeBytes <= side.scenario.options.spoolThresholdBytes || side.overflowing) continue;
+      side.overflowing = true;
+      try {
+        const s = side.scenario;
+        this.emit(s.id, 'SR00140', `${link.spool.sizeBytes} bytes held for ${link.host}`);
+        this.o.events.alert(s.id, 'queue_overflow', `spool for replica ${link.host} passed its threshold`);
+        link.needsSync = true;
+        await link.spool.discardAll();
+        link.sender.reset();
+      } finally {
+        side.overflowing = false;
+      }
+    }
+  }
+
+  private async startReplica(s: Scenario, directory: string): Promise<void> {
+    const existing = this.replicas.get(s.id);
+    if (existing) {
+      existing.scenario = s;
+      return;
+    }
+    const dir = join(this.dirOf(s.id), 'replica');
+    const undo = new UndoJournal(join(dir, 'undo'), s.id);
+    await undo.open();
+    const applier = new Applier({
+      roots: s.roots,
+      directory,
+      stateDir: dir,
+      hooks: this.o.hooks ?? [],
+      undo,
+    });
+    await applier.open();
+    this.replicas.set(s.id, {
+      scenario: s,
+      applier,
+      undo,
+      suspended: false,
+      holds: 0,
+      busy: 0,
+      waiters: [],
+      directory,
+      flagFile: join(dir, 'needs-sync'),
+      needsSyncFlag: await stat(join(dir, 'needs-sync')).then(
+        () => true,
+        () => false,
+      ),
+    });
+  }
+
+  private async listen(host: string, port: number): Promise<void> {
+    const server = createServer(serverOptions(this.o.tls), (socket) => this.accept(socket));
+    server.on('tlsClientError', () => undefined); // a peer without a valid certificate never gets past the handshake
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, resolve);
+    });
+    this.server = server;
+  }
+
+  private accept(socket: TLSSocket): void {
+    const reader = new FrameReader();
+    const refuse = (code: string, message: string, scenarioId?: string) => {
+      if (scenarioId) this.emit(scenarioId, 'SR00160', message);
+      socket.end(encodeFrame(FrameType.error, { code, message }));
+    };
+    const timer = setTimeout(() => socket.destroy(), 10_000);
+    const onData = (chunk: Buffer) => {
+      let frames: ReturnType<FrameReader['push']>;
+      try {
+        frames = reader.push(chunk);
+      } catch (e) {
+        clearTimeout(timer);
+        return refuse('AE0468', (e as Error).message);
+      }
+      const [hello, ...rest] = frames;
+      if (!hello) return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      if (hello.type !== FrameType.hello) return refuse('AE0468', 'the first frame must be a hello');
+      const { scenarioId } = jsonOf<{ scenarioId: string }>(hello);
+      const side = this.replicas.get(scenarioId);
+      if (!side) return refuse('AE0463', `scenario ${scenarioId} is not started on this replica`);
+      const peer = peerHostOf(socket);
+      if (peer !== side.scenario.master) {
+        return refuse(
+          'AE0468',
+          `certificate for '${peer}' is not the master (${side.scenario.master}) of scenario ${side.scenario.name}`,
+          scenarioId,
+        );
+      }
+      side.socket?.destroy();
+      side.socket = socket;
+      this.emit(scenarioId, 'SR00105', peer);
+      serveMaster(
+        socket,
+        {
+          applier: side.applier,
+          directory: side.directory,
+          roots: side.scenario.roots,
+          gate: () => this.gateOpen(side),
+          busy: (on) => {
+            side.busy += on ? 1 : -1;
+            if (side.busy === 0) this.wakeAll(side);
+          },
+          needsSync: () => side.needsSyncFlag === true,
+          synced: async () => {
+            side.needsSyncFlag = false;
+            await rm(side.flagFile, { force: true });
+          },
+          onError: (e) => this.emit(scenarioId, 'SR00160', e.message),
+        },
+        rest,
+      );
+    };
+    socket.on('data', onData);
+    socket.on('error', () => undefined);
+  }
+
+  private wakeAll(side: ReplicaSide): void {
+    for (const w of side.waiters.splice(0)) w();
+  }
+
+  private async gateOpen(side: ReplicaSide): Promise<void> {
+    while (side.suspended || side.holds > 0) await new Promise<void>((r) => side.waiters.push(r));
+  }
+
+  /** ApplyGate: resolves once no record is being applied; apply waits until release. */
+  async pause(scenarioId: string): Promise<{ release(): void }> {
+    const side = this.replicaOf(scenarioId);
+    side.holds++;
+    while (side.busy > 0) await new Promise<void>((r) => side.waiters.push(r));
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        side.holds--;
+        this.wakeAll(side);
+      },
+    };
+  }
+
+  private replicaOf(scenarioId: string): ReplicaSide {
+    const side = this.replicas.get(scenarioId);
+    if (!side) throw new TidemarkError('AE0463', `scenario ${scenarioId} has no replica on this host`, 409);
+    return side;
+  }
+
+  async suspend(scenarioId: string): Promise<void> {
+    const side = this.replicaOf(scenarioId);
+    side.suspended = true;
+    while (side.busy > 0) await new Promise<void>((r) => side.waiters.push(r));
+    this.emit(scenarioId, 'SR00120');
+  }
+
+  async resume(scenarioId: string): Promise<void> {
+    const side = this.replicaOf(scenarioId);
+    side.suspended = false;
+    this.wakeAll(side);
+    this.emit(scenarioId, 'SR00121');
+  }
+
+  async createRewindPoint(scenarioId: string, label?: string): Promise<RewindPoint> {
+    const side = this.replicaOf(scenarioId);
+    const gate = await this.pause(scenarioId);
+    try {
+      const point = await side.undo.createPoint(label);
+      this.emit(scenarioId, 'SR00150', point.id);
+      return point;
+    } finally {
+      gate.release();
+    }
+  }
+
+  /** Rolls the replica back; it then differs from the master, so the next connection resynchronizes. */
+  async rewind(scenarioId: string, rewindPointId: string): Promise<void> {
+    const side = this.replicaOf(scenarioId);
+    const gate = await this.pause(scenarioId);
+    try {
+      await side.undo.rewind(rewindPointId);
+      side.needsSyncFlag = true;
+      await writeFile(side.flagFile, '1');
+      this.emit(scenarioId, 'SR00151', rewindPointId);
+    } finally {
+      gate.release();
+    }
+  }
+
+  statistics(scenarioId: string): ScenarioStatistics | undefined {
+    const m = this.masters.get(scenarioId);
+    if (m) {
+      const spoolBytes = m.links.reduce((n, l) => n + l.spool.sizeBytes, 0);
+      return {
+        scenarioId,
+        state: m.syncing ? 'synchronizing' : 'replicating',
+        roots: [...m.stats.values()].map((r) => ({ ...r })),
+        spoolBytes,
+        spoolThresholdPercent: Math.round((spoolBytes / m.scenario.options.spoolThresholdBytes) * 1000) / 10,
+        lastSync: m.lastSync,
+      };
+    }
+    const r = this.replicas.get(scenarioId);
+    if (!r) return undefined;
+    return {
+      scenarioId,
+      state: r.suspended ? 'suspended' : 'replicating',
+      roots: [],
+      spoolBytes: 0,
+      spoolThresholdPercent: 0,
+    };
+  }
+
+  /** Resolves when every change seen so far is durable in the spools (tests and benchmarks use it). */
+  async captureIdle(scenarioId: string): Promise<void> {
+    await this.masters.get(scenarioId)?.capture.idle();
+  }
+
+  /** The sequence numbers a replica acknowledged, per replica host. */
+  acknowledged(scenarioId: string): Record<string, { acked: number; next: number }> {
+    const m = this.masters.get(scenarioId);
+    return Object.fromEntries(
+      (m?.links ?? []).map((l) => [l.host, { acked: l.sender.acked, next: l.spool.nextSeq }]),
+    );
+  }
+
+  private async stopMaster(id: string): Promise<void> {
+    const m = this.masters.get(id);
+    if (!m) return;
+    this.masters.delete(id);
+    await m.capture.close();
+    for (const l of m.links) {
+      await l.sender.stop();
+      await l.spool.close();
+    }
+  }
+
+  async stop(scenarioId: string): Promise<void> {
+    await this.stopMaster(scenarioId);
+    const r = this.replicas.get(scenarioId);
+    if (r) {
+      this.replicas.delete(scenarioId);
+      r.socket?.destroy();
+      await r.applier.close();
+    }
+    this.emit(scenarioId, 'SR00101');
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.masters.keys(), ...this.replicas.keys()]) await this.stop(id);
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}

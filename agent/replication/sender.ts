@@ -1,0 +1,202 @@
+/**
+ * Master side of one replica: a single mutually authenticated TLS
+ * connection that synchronizes when needed, then streams spool records in
+ * order and releases them as the replica acknowledges. A lost connection is
+ * retried with backoff and resumes after the replica's applied sequence
+ * number — never from zero.
+ */
+import { connect, type TLSSocket } from 'node:tls';
+import type { TlsMaterial } from '../tls/certificates.js';
+import { clientOptions } from '../tls/peer-identity.js';
+import type { BandwidthLimit } from './bandwidth.js';
+import { encodeFrame, type Frame, FrameReader, FrameType, jsonOf, sendFrame } from './frames.js';
+import { encodeRecord, type JournalRecord, sequenceOf } from './records.js';
+import type { Spool, SpoolCursor } from './spool.js';
+import type { SyncPeer, SyncStatistics } from './sync-master.js';
+
+export interface SenderHooks {
+  scenarioId: string;
+  replicaHost: string;
+  address: string;
+  port: number;
+  tls: TlsMaterial;
+  spool: Spool;
+  bandwidth: BandwidthLimit;
+  /** Whether the next connection must synchronize first (start, overflow). */
+  needsSync(): boolean;
+  /** Runs a synchronization over `peer`; resolves with the sequence number streaming resumes at. */
+  synchronize(peer: SyncPeer): Promise<{ resumeSeq: number; stats: SyncStatistics }>;
+  onConnected(): void;
+  onLost(reason: string): void;
+  onCaughtUp(): void;
+  onRefused(message: string): void;
+  onBytesSent(n: number): void;
+}
+
+const WINDOW_BYTES = 16 * 1024 * 1024;
+
+export class Sender {
+  private socket: TLSSocket | undefined;
+  private stopped = false;
+  private ackedSeq = 0;
+  private backoff = 100;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly h: SenderHooks) {
+    h.spool.on('durable', () => this.wake?.());
+  }
+
+  get acked(): number {
+    return this.ackedSeq;
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  /** Drops the connection on purpose (overflow): the next one synchronizes. */
+  reset(): void {
+    this.socket?.destroy();
+  }
+
+  private async run(): Promise<void> {
+    let everConnected = false;
+    let lostReported = false;
+    while (!this.stopped) {
+      try {
+        await this.session(() => {
+          everConnected = true;
+          if (lostReported) this.h.onCaughtUp();
+          lostReported = false;
+          this.backoff = 100;
+        });
+      } catch (e) {
+        if (this.stopped) break;
+        const message = (e as Error).message;
+        if (/certificate|self.signed|unable to verify|expected '|refused by replica/i.test(message)) {
+          this.h.onRefused(message);
+        } else if (everConnected && !lostReported) {
+          lostReported = true;
+          this.h.onLost(message);
+        }
+      }
+      if (this.stopped) break;
+      await new Promise((r) => setTimeout(r, this.backoff * (0.75 + Math.random() / 2)));
+      this.backoff = Math.min(this.backoff * 2, 5000);
+    }
+  }
+
+  private async session(connected: () => void): Promise<void> {
+    const socket = connect(clientOptions(this.h.tls, this.h.replicaHost, this.h.address, this.h.port));
+    this.socket = socket;
+    const reader = new FrameReader();
+    const replies: { resolve: (f: Frame) => void; reject: (e: Error) => void }[] = [];
+    let failure: Error | undefined;
+    const closed = new Promise<void>((resolve) => {
+      const fail = (e: Error) => {
+        failure ??= e;
+        for (const r of replies.splice(0)) r.reject(failure);
+        this.wake?.();
+        resolve();
+      };
+      socket.on('error', fail);
+      socket.on('close', () => fail(new Error('connection closed')));
+      socket.on('data', (chunk: Buffer) => {
+        let frames: Frame[];
+        try {
+          frames = reader.push(chunk);
+        } catch (e) {
+          socket.destroy(e as Error);
+          return;
+        }
+        for (const f of frames) {
+          if (f.type === FrameType.ack) {
+            this.ackedSeq = Math.max(this.ackedSeq, Number(f.payload.readBigUInt64LE(0)));
+            this.wake?.();
+          } else if (f.type === FrameType.error) {
+            const { code, message } = jsonOf<{ code: string; message: string }>(f);
+            socket.destroy(new Error(`refused by replica: ${code} ${message}`));
+          } else replies.shift()?.resolve(f);
+        }
+      });
+    });
+    const request = (type: FrameType, payload: Buffer | object): Promise<Frame> =>
+      new Promise((resolve, reject) => {
+        if (failure) return reject(failure);
+        replies.push({ resolve, reject });
+        socket.write(encodeFrame(type, payload));
+      });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('secureConnect', resolve);
+        socket.once('error', reject);
+      });
+      const welcome = jsonOf<{ appliedSeq: number; needSync: boolean }>(
+        await request(FrameType.hello, { scenarioId: this.h.scenarioId }),
+      );
+      connected();
+      this.h.onConnected();
+      let next = welcome.appliedSeq + 1;
+      if (welcome.needSync || this.h.needsSync() || next < this.h.spool.firstSeq) {
+        const peer: SyncPeer = {
+          list: async (root) => jsonOf(await request(FrameType.syncList, { root })),
+          hashes: async (path) => (await request(FrameType.syncHashes, { path })).payload,
+          send: async (r) => {
+            const buf = encodeRecord({ ...r, seq: 0 } as JournalRecord);
+            await this.h.bandwidth.take(buf.length);
+            this.h.onBytesSent(buf.length);
+            await sendFrame(socket, FrameType.syncRecord, buf);
+          },
+        };
+        const { resumeSeq } = await this.h.synchronize(peer);
+        await request(FrameType.syncEnd, { resumeSeq });
+        next = resumeSeq;
+      }
+      this.ackedSeq = next - 1;
+      await this.stream(socket, next, () => failure);
+    } finally {
+      socket.destroy();
+      await closed;
+    }
+    if (failure) throw failure;
+  }
+
+  private async stream(socket: TLSSocket, from: number, failed: () => Error | undefined): Promise<void> {
+    let cursor: SpoolCursor | number = from;
+    let sentSeq = from - 1;
+    const inflight: { seq: number; bytes: number }[] = [];
+    let inflightBytes = 0;
+    while (!this.stopped && !failed()) {
+      while (inflight.length > 0 && (inflight[0] as { seq: number }).seq <= this.ackedSeq) {
+        inflightBytes -= (inflight.shift() as { bytes: number }).bytes;
+      }
+      await this.h.spool.release(this.ackedSeq);
+      const caughtUp = (typeof cursor === 'number' ? cursor : cursor.seq) >= this.h.spool.durableEndSeq;
+      if (caughtUp || inflightBytes >= WINDOW_BYTES) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, 1000);
+        });
+        continue;
+      }
+      const { records, cursor: nextCursor } = await this.h.spool.read(cursor, 1024 * 1024);
+      cursor = nextCursor;
+      for (const buf of records) {
+        await this.h.bandwidth.take(buf.length);
+        await sendFrame(socket, FrameType.record, buf);
+        this.h.onBytesSent(buf.length);
+        sentSeq = sequenceOf(buf);
+        inflight.push({ seq: sentSeq, bytes: buf.length });
+        inflightBytes += buf.length;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.socket?.destroy();
+    this.wake?.();
+    await this.loop;
+  }
+}
