@@ -70,3 +70,8 @@ export async function listSessions(repo: Repository): Promise<string[]> {
     .map((o) => o.key.slice('sessions/'.length, -'/manifest'.length))
     .sort();
 }
+
+/** Removes a session from the repository (retention); its chunks go with the next gc. */
+export async function forgetSession(repo: Repository, session: string): Promise<void> {
+  await repo.storage.delete(keys.manifest(session));
+}
