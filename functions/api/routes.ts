@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { Access } from '../../core/principal.js';
+import { JOB_ROUTES } from './jobs/routes.js';
 import { SCENARIO_ROUTES } from './scenarios/routes.js';
 import { CATALOG_ROUTES } from './sessions/catalog-routes.js';
 
@@ -58,6 +59,7 @@ export const ROUTES: readonly Route[] = [
     access: 'agent',
   },
   ...SCENARIO_ROUTES,
+  ...JOB_ROUTES,
   ...CATALOG_ROUTES,
 ];
 

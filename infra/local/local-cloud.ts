@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Principal } from '../../core/principal.js';
+import { storeHostScope } from '../../functions/api/jobs/operator-scope.js';
 import { mintCredential } from '../../functions/repositories/credentials.js';
 import { type RunningApi, startApiServer } from './api-server.js';
 import { LocalLambdas } from './local-lambdas.js';
@@ -30,6 +31,12 @@ export interface LocalCloudOptions {
   log?: (line: string) => void;
 }
 
+export interface OperatorTokenOptions {
+  name?: string;
+  /** Host names the credential may submit jobs for; absent means all. */
+  hosts?: string[];
+}
+
 export interface LocalCloud {
   apiUrl: string;
   sfnUrl: string;
@@ -39,8 +46,14 @@ export interface LocalCloud {
   provisioned: Provisioned;
   stepFunctions: LocalStepFunctions;
   lambdas: LocalLambdas;
-  /** Mints an operator credential; only its hash is stored. */
-  mintOperatorToken(role: 'viewer' | 'operator' | 'admin', name?: string): Promise<string>;
+  /**
+   * Mints an operator credential; only its hash is stored. A name (string)
+   * or options: `hosts` limits the hosts the credential may submit jobs for.
+   */
+  mintOperatorToken(
+    role: 'viewer' | 'operator' | 'admin',
+    options?: string | OperatorTokenOptions,
+  ): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -90,9 +103,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       provisioned,
       stepFunctions,
       lambdas,
-      mintOperatorToken: (role, name = `local-${role}`) => {
+      mintOperatorToken: async (role, options) => {
+        const { name = `local-${role}`, hosts } =
+          typeof options === 'string' ? { name: options } : (options ?? {});
         const principal: Principal = { principalType: 'operator', principalId: `operator:${name}`, role };
-        return mintCredential(principal, `${name} (minted by the local cloud)`);
+        const token = await mintCredential(principal, `${name} (minted by the local cloud)`);
+        if (hosts) await storeHostScope(token, hosts);
+        return token;
       },
       stop,
     };

@@ -17,7 +17,7 @@ export interface ScenarioHosts {
   replicas: Host[];
 }
 
-async function hostByName(name: string): Promise<Host | undefined> {
+export async function hostByName(name: string): Promise<Host | undefined> {
   const { Item } = await db().send(
     new GetCommand({ TableName: tableName(), Key: keys.hostName(name.toLowerCase()), ConsistentRead: true }),
   );

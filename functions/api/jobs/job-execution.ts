@@ -1,0 +1,74 @@
+/**
+ * The Step Functions side of a job: start its execution, stop it, and fold
+ * a finished execution back into the job (status done, result, children).
+ */
+import { DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { clients } from '../../../core/aws-clients.js';
+import { ENV, requireEnv } from '../../../core/environment.js';
+import type { ChildJob, Job, JobKind } from '../../../core/job.js';
+import { JobResult, ScenarioOutcome } from '../../../core/workflow-input.js';
+import { moveJob } from '../../repositories/jobs.js';
+
+const STATE_MACHINE = { backup: ENV.backupStateMachineArn, restore: ENV.restoreStateMachineArn } as const;
+
+export async function startJobExecution(jobId: string, kind: JobKind, input: unknown): Promise<string> {
+  const { executionArn } = await clients.sfn().send(
+    new StartExecutionCommand({
+      stateMachineArn: requireEnv(STATE_MACHINE[kind]),
+      // The job id names the execution, so a retried start cannot run the job twice.
+      name: jobId,
+      input: JSON.stringify(input),
+    }),
+  );
+  if (!executionArn) throw new Error(`Step Functions started job ${jobId} without an execution ARN`);
+  return executionArn;
+}
+
+/** Stops a running execution; one that already ended or never existed is fine. */
+export async function stopJobExecution(executionArn: string): Promise<void> {
+  try {
+    await clients.sfn().send(new StopExecutionCommand({ executionArn, cause: 'canceled by an operator' }));
+  } catch (error) {
+    if ((error as Error).name !== 'ExecutionDoesNotExist') throw error;
+  }
+}
+
+const BackupOutput = z.object({ result: JobResult, scenarios: z.array(ScenarioOutcome) });
+
+function finishedChildren(job: Job, result: JobResult, output: unknown): ChildJob[] {
+  const parsed = BackupOutput.safeParse(output);
+  return job.scenarios.map((child) => {
+    const outcome = parsed.success
+      ? parsed.data.scenarios.find((o) => o.scenarioId === child.scenarioId)
+      : undefined;
+    if (!outcome) return { ...child, status: 'done', result };
+    return { ...child, status: 'done', result: outcome.status, error: outcome.error };
+  });
+}
+
+/**
+ * An active job whose execution has ended becomes done, with the result the
+ * workflow reported (or failed/canceled when it failed or was stopped).
+ */
+export async function reconcileJob(job: Job): Promise<Job> {
+  if (job.status !== 'active' || !job.executionArn) return job;
+  const execution = await clients
+    .sfn()
+    .send(new DescribeExecutionCommand({ executionArn: job.executionArn }));
+  if (execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE') return job;
+  let output: unknown;
+  try {
+    output = execution.output ? JSON.parse(execution.output) : undefined;
+  } catch {
+    output = undefined;
+  }
+  let result: JobResult = 'failed';
+  if (execution.status === 'ABORTED') result = 'canceled';
+  if (execution.status === 'SUCCEEDED') result = BackupOutput.safeParse(output).data?.result ?? 'completed';
+  return moveJob(job, 'done', {
+    result,
+    endedAt: (execution.stopDate ?? new Date()).toISOString(),
+    scenarios: finishedChildren(job, result, output),
+  });
+}
