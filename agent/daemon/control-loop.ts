@@ -97,11 +97,13 @@ export class ControlLoop {
     this.#abort.abort(new Error(`agent ${reason}`));
     clearInterval(this.#heartbeatTimer);
     const running = this.#running;
+    let stuck = false;
     if (running) {
       const finished = await Promise.race([
         running.done.then(() => true),
         sleep(this.#options.shutdownGraceMs).then(() => false),
       ]);
+      stuck = !finished;
       if (!finished && !running.settled) {
         running.settled = true;
         const failure = failureResult(
@@ -112,7 +114,8 @@ export class ControlLoop {
         await this.#deliver(running.command, failure, new AbortController().signal);
       }
     }
-    await this.#polling?.catch(() => {});
+    // The poll loop waits on a stuck engine call; it ends by itself when that returns, so do not wait for it.
+    if (!stuck) await this.#polling?.catch(() => {});
     this.#options.status.stop();
     await this.#options.events.stop();
     await this.#options.runtime.close();
