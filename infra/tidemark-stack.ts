@@ -57,8 +57,13 @@ export class TidemarkStack extends Stack {
         [ENV.backupStateMachineArn]: backupStateMachine.stateMachineArn,
         [ENV.restoreStateMachineArn]: restoreStateMachine.stateMachineArn,
         [ENV.schedulerRoleArn]: this.schedulerRole.role.roleArn,
+        [ENV.alertsTopicArn]: this.alerts.topic.topicArn,
       },
     });
+
+    // Agents' alerts (lost connection, queue overflow) reach operators through the alert topic.
+    const postEvents = this.api.routeFunctions.get('POST /agent/events');
+    if (postEvents) this.alerts.topic.grantPublish(postEvents);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the REST API' });
     new CfnOutput(this, 'TableName', { value: table.tableName });
