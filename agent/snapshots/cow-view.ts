@@ -1,0 +1,93 @@
+/**
+ * A read-only view of a copy-on-write snapshot: the live tree, minus entries
+ * born after the snapshot, with every recorded entry shown as it was (its
+ * attributes, and its changed blocks read from the shadow file).
+ */
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { toViewStat } from '../backup/directory-view.js';
+import type { SnapshotView, ViewStat } from '../backup/snapshot-view.js';
+import { COW_BLOCK, type CowSnapshot } from './cow-snapshots.js';
+
+function missing(p: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`ENOENT: no such file or directory in snapshot, '${p}'`), {
+    code: 'ENOENT',
+  });
+}
+
+export class CowView implements SnapshotView {
+  constructor(private readonly snapshot: CowSnapshot) {}
+
+  async lstat(p: string): Promise<ViewStat> {
+    const record = this.snapshot.records.get(p);
+    if (record) return record.stat;
+    const info = await lstat(p, { bigint: true });
+    // Born after the snapshot; or, for a file, changed without a hook (a rename landing here) after it.
+    const after =
+      info.birthtimeNs >= this.snapshot.threshold ||
+      (!info.isDirectory() && info.ctimeNs >= this.snapshot.threshold);
+    if (after) throw missing(p);
+    return toViewStat(await lstat(p));
+  }
+
+  async readdir(p: string): Promise<string[]> {
+    const names = new Set<string>();
+    for (const name of await readdir(p).catch(() => [] as string[])) {
+      const ok = await this.lstat(path.join(p, name)).then(
+        () => true,
+        () => false,
+      );
+      if (ok) names.add(name);
+    }
+    for (const recorded of this.snapshot.records.keys())
+      if (path.dirname(recorded) === p) names.add(path.basename(recorded));
+    return [...names];
+  }
+
+  async readlink(p: string): Promise<string> {
+    return this.snapshot.records.get(p)?.target ?? readlink(p);
+  }
+
+  async read(p: string, buffer: Buffer, position: number, length: number): Promise<number> {
+    const size = this.snapshot.records.get(p)?.stat.size ?? (await this.lstat(p)).size;
+    const end = Math.min(position + length, size);
+    let done = 0;
+    while (position + done < end) {
+      const at = position + done;
+      const block = Math.floor(at / COW_BLOCK);
+      const take = Math.min(end - at, (block + 1) * COW_BLOCK - at);
+      // Read live unless the block was preserved; if apply preserved it while we read live, read again:
+      // the hook marks a block before apply writes it, so an unmarked block after the read was not yet written.
+      for (;;) {
+        const fromShadow = this.shadowOf(p, block);
+        await readInto(fromShadow ?? p, buffer, done, take, at);
+        if (fromShadow || !this.shadowOf(p, block)) break;
+      }
+      done += take;
+    }
+    return done;
+  }
+
+  private shadowOf(p: string, block: number): string | undefined {
+    const record = this.snapshot.records.get(p);
+    return record?.shadow && record.blocks.has(block)
+      ? path.join(this.snapshot.dir, record.shadow)
+      : undefined;
+  }
+}
+
+async function readInto(
+  file: string,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    const { bytesRead } = await handle.read(buffer, offset, length, position);
+    if (bytesRead < length) buffer.fill(0, offset + bytesRead, offset + length); // a shadow's unwritten tail
+  } finally {
+    await handle.close();
+  }
+}
