@@ -166,10 +166,10 @@ describe('replication under faults', () => {
         encodeFrame(FrameType.record, good.subarray(0, good.length - 4)),
       ]);
       expect(cut).toMatch(/malformed journal record: truncated/);
-      const escape = encodeRecord({ kind: 'create', seq: 1, path: '/etc/passwd', mode: 0o100644 });
+      const outsideRoots = encodeRecord({ kind: 'create', seq: 1, path: '/etc/passwd', mode: 0o100644 });
       const outside = await talk(replica.port as number, masterTls, [
         hello,
-        encodeFrame(FrameType.record, escape),
+        encodeFrame(FrameType.record, outsideRoots),
       ]);
       expect(outside).toMatch(/record path '\/etc\/passwd' is not under the scenario's roots/);
       expect(replica.statistics(scenario.id)).toBeDefined();
