@@ -5,6 +5,7 @@
  * whenever an endpoint is set, since emulators do not serve bucket subdomains.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
@@ -14,7 +15,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** The service ids used in `AWS_ENDPOINT_URL_<ID>`, as the AWS SDKs define them. */
-type ServiceId = 'DYNAMODB' | 'S3' | 'SFN' | 'KMS' | 'SCHEDULER' | 'SNS' | 'STS';
+type ServiceId = 'DYNAMODB' | 'S3' | 'SFN' | 'KMS' | 'SCHEDULER' | 'SNS' | 'STS' | 'EC2';
 
 export function endpointFor(service: ServiceId): string | undefined {
   return process.env[`AWS_ENDPOINT_URL_${service}`] || process.env.AWS_ENDPOINT_URL || undefined;
@@ -59,4 +60,5 @@ export const clients = {
   scheduler: () => cached('SCHEDULER', () => new SchedulerClient(baseConfig('SCHEDULER'))),
   sns: () => cached('SNS', () => new SNSClient(baseConfig('SNS'))),
   sts: () => cached('STS', () => new STSClient(baseConfig('STS'))),
+  ec2: () => cached('EC2', () => new EC2Client(baseConfig('EC2'))),
 };

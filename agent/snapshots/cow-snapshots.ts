@@ -158,7 +158,7 @@ export class CowSnapshots implements SnapshotProvider, ReplicaWriteHook {
   private async preserve(file: string, from: number, to: number): Promise<void> {
     for (const snapshot of this.snapshots) {
       const record = await this.recordOf(snapshot, file);
-      if (!record || record.stat.type !== 'file') continue;
+      if (record?.stat.type !== 'file') continue;
       const end = Math.min(to, record.stat.size);
       const changed: number[] = [];
       for (let block = Math.floor(from / COW_BLOCK); block * COW_BLOCK < end; block++)
