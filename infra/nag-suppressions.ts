@@ -13,6 +13,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
+import { jobRouteGrants } from './job-route-grants.js';
 import { METADATA } from './lambda-function.js';
 import { TASK_TOKEN_ACTIONS } from './route-permissions.js';
 import type { TidemarkStack } from './tidemark-stack.js';
@@ -29,6 +30,11 @@ const STATE_MACHINE_LOGS =
   'Step Functions log delivery (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and X-Ray tracing do not support resource-level permissions; AWS requires Resource "*".';
 const LAMBDA_VERSIONS =
   'lambda:InvokeFunction on the function ARN and its ":*" qualifiers (versions and aliases) of one named workflow step function, as CDK grants for a LambdaInvoke task.';
+
+const JOB_SCHEDULES =
+  'The job routes manage only the EventBridge Scheduler schedules the API itself names (tidemark-<jobId> in the default group); a job id is not known when the policy is written.';
+const JOB_EXECUTIONS =
+  "The job routes describe and stop executions of this stack's two workflow state machines only; execution names are job ids, unknown when the policy is written.";
 
 export function applyNagSuppressions(stack: TidemarkStack): void {
   const { api, workflows, storage } = stack;
@@ -67,6 +73,23 @@ export function applyNagSuppressions(stack: TidemarkStack): void {
     for (const fn of invoked) {
       const versions = `Resource::<${logicalId(fn.node.defaultChild)}.Arn>:*`;
       acknowledge(machine.role, `AwsSolutions-IAM5[${versions}]`, LAMBDA_VERSIONS);
+    }
+  }
+
+  // Job routes: executions of the two workflows (their names are generated) and the API's own schedules.
+  const executionsOf = (machine: sfn.StateMachine) =>
+    `Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId(machine.node.defaultChild)}"}]}]}:*`;
+  for (const { fn, grants } of jobRouteGrants(api)) {
+    if (grants.schedule.length > 0) {
+      acknowledge(
+        roleOf(fn),
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/tidemark-*]',
+        JOB_SCHEDULES,
+      );
+    }
+    if (grants.execution.length === 0) continue;
+    for (const machine of [workflows.backup.stateMachine, workflows.restore.stateMachine]) {
+      acknowledge(roleOf(fn), `AwsSolutions-IAM5[${executionsOf(machine)}]`, JOB_EXECUTIONS);
     }
   }
 

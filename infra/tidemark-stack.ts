@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { ENV, type EnvName } from '../core/environment.js';
 import { Alerts } from './alerts.js';
 import { Api } from './api.js';
+import { grantJobRoutes } from './job-route-grants.js';
 import { applyNagSuppressions } from './nag-suppressions.js';
 import { SchedulerRole } from './scheduler-role.js';
 import { readSettings } from './settings.js';
@@ -64,6 +65,12 @@ export class TidemarkStack extends Stack {
     // Agents' alerts (lost connection, queue overflow) reach operators through the alert topic.
     const postEvents = this.api.routeFunctions.get('POST /agent/events');
     if (postEvents) this.alerts.topic.grantPublish(postEvents);
+
+    grantJobRoutes(this.api, {
+      backup: backupStateMachine,
+      restore: restoreStateMachine,
+      schedulerRole: this.schedulerRole.role,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.restApi.url, description: 'Base URL of the REST API' });
     new CfnOutput(this, 'TableName', { value: table.tableName });
