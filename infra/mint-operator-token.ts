@@ -9,12 +9,19 @@
  */
 import { ENV } from '../core/environment.js';
 import { OperatorRole } from '../core/principal.js';
-import { storeHostScope } from '../functions/api/jobs/operator-scope.js';
+import { HostScope, storeHostScope } from '../functions/api/jobs/operator-scope.js';
 import { mintCredential } from '../functions/repositories/credentials.js';
 
 const [table, name, role, hostList] = process.argv.slice(2);
 const parsedRole = OperatorRole.safeParse(role);
-if (!table || !name || !/^[\w.@-]{1,64}$/.test(name) || !parsedRole.success) {
+const parsedHosts = hostList === undefined ? undefined : HostScope.safeParse(hostList.split(','));
+if (
+  !table ||
+  !name ||
+  !/^[\w.@-]{1,64}$/.test(name) ||
+  !parsedRole.success ||
+  parsedHosts?.success === false
+) {
   console.error(
     'usage: npx tsx infra/mint-operator-token.ts <table-name> <operator-name> <viewer|operator|admin> [host,host,…]',
   );
@@ -25,5 +32,5 @@ const token = await mintCredential(
   { principalType: 'operator', principalId: `operator:${name}`, role: parsedRole.data },
   `${name} (minted by mint-operator-token)`,
 );
-if (hostList) await storeHostScope(token, hostList.split(','));
+if (parsedHosts?.data) await storeHostScope(token, parsedHosts.data);
 console.log(token);
