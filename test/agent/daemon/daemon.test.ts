@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../agent/daemon/config.js';
 import type { ControlLoop } from '../../../agent/daemon/control-loop.js';
@@ -25,6 +26,7 @@ import type {
   ScenarioAssignment,
   ScenarioStatistics,
 } from '../../../agent/scenario-runtime.js';
+import { clients } from '../../../core/aws-clients.js';
 import { createCommand, getStoredCommand } from '../../../functions/repositories/commands.js';
 import { type LocalCloud, REPO_ROOT, startLocalCloud } from '../../../infra/local/local-cloud.js';
 import { apiClient } from '../../integration/api-client.js';
@@ -48,6 +50,7 @@ class RecordingRuntime implements ReplicationRuntime {
   async suspend(scenarioId: string) {
     this.calls.push(`suspend ${scenarioId}`);
     if (scenarioId === 'explode') throw new Error('spool is gone');
+    if (scenarioId === 'slow') await new Promise((resolve) => setTimeout(resolve, 1500));
   }
   async resume(scenarioId: string) {
     this.calls.push(`resume ${scenarioId}`);
@@ -145,7 +148,14 @@ beforeAll(async () => {
     body: { addresses: ['127.0.0.1'], dataPort: 7071 },
   });
   const config = loadConfig(writeConfig('agent-a', 'agent-a', master.token));
-  daemon = await createDaemon(config, () => ({ runtime, discover: discoverEntities }), {
+  // A recording fake snapshot handler shows how the backup engines plug in (handlers beside the runtime).
+  const handlers = {
+    snapshot: async (args: Record<string, unknown>) => {
+      runtime.calls.push(`snapshot ${String(args.scenarioId)}`);
+      return { snapshotId: 'snap-1' };
+    },
+  };
+  daemon = await createDaemon(config, () => ({ runtime, discover: discoverEntities, handlers }), {
     log: createLogger('debug', (line) => logLines.push(line)),
     commandHeartbeatMs: 300,
     eventFlushMs: 200,
@@ -239,6 +249,45 @@ describe('agent daemon on the local cloud', () => {
       code: 'AE0472',
       message: 'Scenario boom (explode): the replication engine on agent-a reported an error: spool is gone.',
     });
+  });
+
+  it('serves the backup state machine: suspend, snapshot, resume reach the engines and the job completes', async () => {
+    const machine = cloud.provisioned.stateMachines.find((m) => m.logicalId.includes('Backup'));
+    const { executionArn } = await clients.sfn().send(
+      new StartExecutionCommand({
+        stateMachineArn: machine?.arn,
+        input: JSON.stringify({
+          jobId: 'job-daemon',
+          scenarios: [
+            { scenarioId: 's-wf', scenarioName: 'wf', replicaHostId: master.id, timeoutSeconds: 30 },
+          ],
+        }),
+      }),
+    );
+    const execution = await until('the backup execution', async () => {
+      const described = await clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
+      return described.status === 'RUNNING' ? undefined : described;
+    });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(JSON.parse(execution.output ?? '{}').result).toBe('completed');
+    expect(runtime.calls.filter((c) => c.endsWith(' s-wf'))).toEqual([
+      'suspend s-wf',
+      'snapshot s-wf',
+      'resume s-wf',
+    ]);
+  });
+
+  it('heartbeats a command while it runs', async () => {
+    const command = await createCommand({
+      hostId: master.id,
+      kind: 'suspend',
+      args: { scenarioId: 'slow' },
+      timeoutSeconds: 60,
+    });
+    const done = await finishedCommand(command.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.lastHeartbeatAt).toEqual(expect.any(String));
+    expect(String(done.lastHeartbeatAt) < String(done.finishedAt)).toBe(true);
   });
 
   it("refuses an agent's credential for another host's command (403)", async () => {
