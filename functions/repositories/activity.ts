@@ -1,10 +1,10 @@
 /** A job's activity log: appended by workflow steps, read in time order. */
 import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ActivityEntry } from '../../core/activity.js';
-import { TidemarkError } from '../../core/error-catalogue.js';
 import { catalogKeys, withoutKeys } from '../../core/table.js';
-import { db, decodeCursor, encodeCursor, tableName } from './table.js';
+import { queryPage } from './partition-query.js';
+import { db, tableName } from './table.js';
 
 /**
  * Appends entries, one conditional put each (a job logs a handful per step);
@@ -32,21 +32,6 @@ export async function listActivity(
   limit: number,
   cursor?: string,
 ): Promise<{ entries: ActivityEntry[]; next?: string }> {
-  const startKey = decodeCursor(cursor);
-  if (cursor && !startKey)
-    throw new TidemarkError('BadRequest', "query field 'next': not a valid cursor", 400, 'next');
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': catalogKeys.activityOfJob(jobId).PK },
-      ScanIndexForward: true,
-      Limit: limit,
-      ExclusiveStartKey: startKey,
-    }),
-  );
-  return {
-    entries: (result.Items ?? []).map((item) => ActivityEntry.parse(withoutKeys(item))),
-    next: encodeCursor(result.LastEvaluatedKey),
-  };
+  const page = await queryPage({ pk: catalogKeys.activityOfJob(jobId).PK, forward: true }, limit, cursor);
+  return { entries: page.items.map((item) => ActivityEntry.parse(withoutKeys(item))), next: page.next };
 }

@@ -3,11 +3,11 @@
  * atomic ADD on the scenario's event counter, so numbers are unique and
  * increasing even when several agents post at once.
  */
-import { BatchWriteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { TidemarkError } from '../../core/error-catalogue.js';
+import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ScenarioEventRecord } from '../../core/event.js';
 import { catalogKeys, withoutKeys } from '../../core/table.js';
-import { db, decodeCursor, encodeCursor, tableName } from './table.js';
+import { queryPage } from './partition-query.js';
+import { db, tableName } from './table.js';
 
 export type NewEvent = Omit<ScenarioEventRecord, 'sequence'>;
 
@@ -52,21 +52,10 @@ export async function listEvents(
   limit: number,
   cursor?: string,
 ): Promise<{ events: ScenarioEventRecord[]; next?: string }> {
-  const startKey = decodeCursor(cursor);
-  if (cursor && !startKey)
-    throw new TidemarkError('BadRequest', "query field 'next': not a valid cursor", 400, 'next');
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': catalogKeys.eventsOfScenario(scenarioId).PK },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: startKey,
-    }),
+  const page = await queryPage(
+    { pk: catalogKeys.eventsOfScenario(scenarioId).PK, forward: false },
+    limit,
+    cursor,
   );
-  return {
-    events: (result.Items ?? []).map((item) => ScenarioEventRecord.parse(withoutKeys(item))),
-    next: encodeCursor(result.LastEvaluatedKey),
-  };
+  return { events: page.items.map((item) => ScenarioEventRecord.parse(withoutKeys(item))), next: page.next };
 }

@@ -4,11 +4,12 @@
  * one transaction, conditional on it still being uncommitted), after its
  * file-name index is durable in S3. Lists only ever see committed sessions.
  */
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import { type NewSession, Session } from '../../core/session.js';
 import { catalogKeys, withoutKeys } from '../../core/table.js';
-import { db, decodeCursor, encodeCursor, isConditionFailure, tableName } from './table.js';
+import { allPages, type PartitionQuery, queryAll, queryPage } from './partition-query.js';
+import { db, isConditionFailure, tableName } from './table.js';
 
 export interface SessionPage {
   sessions: Session[];
@@ -140,46 +141,32 @@ export async function listSessions(
   limit: number,
   cursor?: string,
 ): Promise<SessionPage> {
-  const startKey = decodeCursor(cursor);
-  if (cursor && !startKey)
-    throw new TidemarkError('BadRequest', "query field 'next': not a valid cursor", 400, 'next');
-  const [indexName, attribute, value] =
-    filter && 'scenarioId' in filter
-      ? (['GSI1', 'GSI1PK', catalogKeys.sessionsOfScenario(filter.scenarioId).GSI1PK] as const)
-      : filter && 'media' in filter
-        ? ([
-            'GSI2',
-            'GSI2PK',
-            catalogKeys.sessionsOfMedia(filter.media.bucket, filter.media.prefix).GSI2PK,
-          ] as const)
-        : (['GSI3', 'GSI3PK', catalogKeys.allSessions().GSI3PK] as const);
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: indexName,
-      KeyConditionExpression: `${attribute} = :pk`,
-      ExpressionAttributeValues: { ':pk': value },
-      ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: startKey,
-    }),
-  );
-  return {
-    sessions: (result.Items ?? []).map((item) => Session.parse(withoutKeys(item))),
-    next: encodeCursor(result.LastEvaluatedKey),
-  };
+  const page = await queryPage(sessionsPartition(filter), limit, cursor);
+  return { sessions: page.items.map((item) => Session.parse(withoutKeys(item))), next: page.next };
 }
 
 /** Every committed session of the filter, newest first (the query and tree views need them all). */
-export async function allSessions(filter: SessionFilter): Promise<Session[]> {
-  const sessions: Session[] = [];
-  let next: string | undefined;
-  do {
-    const page = await listSessions(filter, 500, next);
-    sessions.push(...page.sessions);
-    next = page.next;
-  } while (next);
-  return sessions;
+export function allSessions(filter: SessionFilter): Promise<Session[]> {
+  return allPages(
+    (cursor) => listSessions(filter, 500, cursor),
+    (page) => page.sessions,
+  );
+}
+
+function sessionsPartition(filter: SessionFilter): PartitionQuery {
+  if (filter && 'scenarioId' in filter) {
+    const pk = catalogKeys.sessionsOfScenario(filter.scenarioId).GSI1PK;
+    return { pk, index: { name: 'GSI1', attribute: 'GSI1PK' }, forward: false };
+  }
+  if (filter && 'media' in filter) {
+    const pk = catalogKeys.sessionsOfMedia(filter.media.bucket, filter.media.prefix).GSI2PK;
+    return { pk, index: { name: 'GSI2', attribute: 'GSI2PK' }, forward: false };
+  }
+  return {
+    pk: catalogKeys.allSessions().GSI3PK,
+    index: { name: 'GSI3', attribute: 'GSI3PK' },
+    forward: false,
+  };
 }
 
 /**
@@ -190,20 +177,11 @@ export async function allSessions(filter: SessionFilter): Promise<Session[]> {
 export async function recoveryPointNumbers(scenarioId: string, path: string): Promise<number[]> {
   const numbers = new Set<number>();
   for (const candidate of selfAndAncestors(path)) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await db().send(
-        new QueryCommand({
-          TableName: tableName(),
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': catalogKeys.recoveryPoints(scenarioId, candidate).PK },
-          ScanIndexForward: false,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of result.Items ?? []) numbers.add(Number(item.sessionNumber));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryAll({
+      pk: catalogKeys.recoveryPoints(scenarioId, candidate).PK,
+      forward: false,
+    });
+    for (const item of items) numbers.add(Number(item.sessionNumber));
   }
   return [...numbers].sort((a, b) => b - a);
 }
@@ -229,20 +207,8 @@ export async function getSessions(numbers: readonly number[]): Promise<Session[]
 
 /** Sessions of a job, committed or not, by number (the job report counts both). */
 export async function sessionsOfJob(jobId: string): Promise<Session[]> {
-  const numbers: number[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const result = await db().send(
-      new QueryCommand({
-        TableName: tableName(),
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': catalogKeys.jobSessions(jobId).PK },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of result.Items ?? []) numbers.push(Number(item.sessionNumber));
-    startKey = result.LastEvaluatedKey;
-  } while (startKey);
+  const items = await queryAll({ pk: catalogKeys.jobSessions(jobId).PK, forward: true });
+  const numbers = items.map((item) => Number(item.sessionNumber));
   const sessions = await Promise.all(numbers.map((n) => getSession(n, { includeUncommitted: true })));
   return sessions.filter((s): s is Session => s !== undefined);
 }

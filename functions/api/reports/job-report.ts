@@ -1,5 +1,6 @@
 import { listActivity } from '../../repositories/activity.js';
 import { requireJob } from '../../repositories/jobs.js';
+import { allPages } from '../../repositories/partition-query.js';
 import { sessionsOfJob } from '../../repositories/sessions.js';
 import { httpHandler } from '../../shared/http-handler.js';
 import { JobParams } from '../activity/schemas.js';
@@ -12,13 +13,9 @@ export const handler = httpHandler({ params: JobParams }, async ({ params }) => 
   return { body: jobReport(job, sessions, activity) };
 });
 
-async function allActivity(jobId: string) {
-  const entries = [];
-  let next: string | undefined;
-  do {
-    const page = await listActivity(jobId, 1000, next);
-    entries.push(...page.entries);
-    next = page.next;
-  } while (next);
-  return entries;
+function allActivity(jobId: string) {
+  return allPages(
+    (cursor) => listActivity(jobId, 1000, cursor),
+    (page) => page.entries,
+  );
 }
