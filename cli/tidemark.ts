@@ -5,7 +5,10 @@
  * 2 bad usage or configuration, 3 API unreachable).
  */
 import { Command, CommanderError } from 'commander';
+import { registerCatalog } from './commands/catalog.js';
 import { registerHosts } from './commands/hosts.js';
+import { registerJobs } from './commands/jobs.js';
+import { registerReports } from './commands/reports.js';
 import { registerScenarios } from './commands/scenarios.js';
 
 export function buildProgram(): Command {
@@ -22,6 +25,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerHosts(program);
   registerScenarios(program);
+  registerJobs(program);
+  registerCatalog(program);
+  registerReports(program);
   return program;
 }
 

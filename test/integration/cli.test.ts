@@ -106,4 +106,80 @@ describe('tidemark CLI', () => {
     expect(unreachable.code).toBe(3);
     expect(unreachable.stderr).toMatch(/^error Unreachable: cannot reach the API at http:\/\/127\.0\.0\.1:9/);
   });
+
+  it('creates a scenario, schedules a backup, holds it, and shows the catalog views', async () => {
+    for (const name of ['cli-master', 'cli-replica']) {
+      expect((await tidemark(['hosts', 'enroll', name], as(admin))).code).toBe(0);
+    }
+    const unknownMaster = await tidemark(
+      [
+        'scenarios',
+        'create',
+        'cli-bad',
+        '--type',
+        'fileserver',
+        '--master',
+        'nobody',
+        '--replica',
+        'cli-replica:/replica',
+        '--root',
+        '/data',
+      ],
+      as(admin),
+    );
+    expect(unknownMaster.code).toBe(1);
+    expect(unknownMaster.stderr).toMatch(/^error AE0467: .*nobody/);
+
+    const created = await tidemark(
+      [
+        'scenarios',
+        'create',
+        'cli-files',
+        '--type',
+        'fileserver',
+        '--master',
+        'cli-master',
+        '--replica',
+        'cli-replica:/replica',
+        '--root',
+        '/data',
+        '--mode',
+        'suspend',
+        '--retention',
+        '3',
+      ],
+      as(admin),
+    );
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toMatch(/^state:\s+stopped$/m);
+    const listed = await tidemark(['scenarios', 'list'], as(viewer));
+    expect(listed.stdout).toMatch(/\scli-files\s+fileserver\s+stopped\s+cli-master\s+cli-replica\s+suspend/);
+
+    const scheduled = await tidemark(
+      ['--json', 'backup', 'cli-files', '--cron', 'cron(0 2 * * ? *)'],
+      as(admin),
+    );
+    expect(scheduled.stderr).toBe('');
+    const job = JSON.parse(scheduled.stdout) as { id: string; status: string };
+    expect(job.status).toBe('ready');
+    const held = await tidemark(['jobs', 'hold', job.id], as(admin));
+    expect(held.stdout).toMatch(/^status:\s+hold$/m);
+    const queue = await tidemark(['jobs', 'list', '--status', 'hold'], as(viewer));
+    expect(queue.stdout).toContain(job.id);
+    const again = await tidemark(['jobs', 'hold', job.id], as(admin));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^error Conflict: .*hold/);
+
+    const badCron = await tidemark(['backup', 'cli-files', '--cron', 'cron(every day)'], as(admin));
+    expect(badCron.code).toBe(1);
+    expect(badCron.stderr).toMatch(/^error BadRequest: .*cron.*\(field: schedule/);
+
+    const query = await tidemark(['restore', 'query', '*.txt', '--scenario', 'cli-files'], as(viewer));
+    expect(query.code).toBe(0);
+    expect(query.stdout).toMatch(/^0 match\(es\) in 0 session\(s\)/m);
+    const events = await tidemark(['events', 'cli-files'], as(viewer));
+    expect(events.stdout.trim()).toBe('(none)');
+    const report = await tidemark(['report', 'scenario', 'cli-files'], as(viewer));
+    expect(JSON.parse(report.stdout)).toMatchObject({ name: 'cli-files', state: 'stopped' });
+  });
 });
