@@ -14,7 +14,7 @@ import { mintCredential } from '../../functions/repositories/credentials.js';
 import { type RunningApi, startApiServer } from './api-server.js';
 import { LocalLambdas } from './local-lambdas.js';
 import { type Moto, startMoto } from './moto.js';
-import { type Provisioned, provision } from './provision.js';
+import { LOCAL_ACCOUNT, type Provisioned, provision } from './provision.js';
 import { ensurePythonEnv } from './python-env.js';
 import { LocalStepFunctions } from './step-functions/local-step-functions.js';
 import { type RunningSfnService, startSfnService } from './step-functions/sfn-http-service.js';
@@ -67,7 +67,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   try {
     const { python } = await ensurePythonEnv(REPO_ROOT, log);
-    const moto: Moto = await startMoto(python, REPO_ROOT);
+    // One account for moto and for the ARNs the provisioner derives (topics, tables, roles).
+    const moto: Moto = await startMoto(python, REPO_ROOT, { accountId: LOCAL_ACCOUNT });
     stops.push(moto.stop);
     const env: Record<string, string> = {
       AWS_ENDPOINT_URL: moto.url,

@@ -8,9 +8,20 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-export async function startMoto(python: string, root: string, port = 0): Promise<Moto> {
+export interface MotoOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /**
+   * The account every resource lives in (MOTO_ACCOUNT_ID); without it moto uses
+   * its own default, 123456789012, and ARNs built for another account name nothing.
+   */
+  accountId?: string;
+}
+
+export async function startMoto(python: string, root: string, options: MotoOptions = {}): Promise<Moto> {
   const script = path.join(root, 'infra', 'local', 'moto_server.py');
-  const child = spawn(python, [script, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = options.accountId ? { ...process.env, MOTO_ACCOUNT_ID: options.accountId } : process.env;
+  const child = spawn(python, [script, String(options.port ?? 0)], { stdio: ['pipe', 'pipe', 'pipe'], env });
   const stderr: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => {
     stderr.push(chunk.toString());

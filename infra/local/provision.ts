@@ -93,7 +93,7 @@ export async function provision(
         await createBucket(physical.ref, properties, log);
         break;
       case 'AWS::SNS::Topic':
-        await clients.sns().send(new CreateTopicCommand({ Name: physical.attributes.TopicName }));
+        await createTopic(physical);
         break;
       case 'AWS::Lambda::Function':
         provisioned.functions.push(localFunction(logicalId, resource, physical, properties));
@@ -150,6 +150,18 @@ function physicalNames(type: string, logicalId: string, prefix: string): Physica
       return { ref: 'local', attributes: { RootResourceId: 'root' } };
     default:
       return { ref: name, attributes: {} };
+  }
+}
+
+/** Everything that refers to a topic uses the derived ARN: moto must have made exactly that one. */
+async function createTopic(physical: PhysicalResource) {
+  const { TopicArn } = await clients
+    .sns()
+    .send(new CreateTopicCommand({ Name: String(physical.attributes.TopicName) }));
+  if (TopicArn !== physical.ref) {
+    throw new Error(
+      `moto created topic ${TopicArn}, not ${physical.ref}: is it running under account ${LOCAL_ACCOUNT} (MOTO_ACCOUNT_ID)?`,
+    );
   }
 }
 
