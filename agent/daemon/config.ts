@@ -25,6 +25,10 @@ export const AgentConfigFile = z
     /** Or a file holding it, private to the agent's user (0600). */
     credentialFile: AbsolutePath.optional(),
     dataPort: z.number().int().min(1).max(65_535),
+    /** The local address the data listener binds (all interfaces by default). */
+    listenAddress: z
+      .union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' })
+      .default('0.0.0.0'),
     /** Addresses peers should dial; absent means this host's non-loopback interface addresses. */
     addresses: z.array(HostAddress).min(1).max(16).optional(),
     tls: TlsFiles,
@@ -111,6 +115,13 @@ function fileProblems(config: AgentConfigFile, file: string): ConfigIssue[] {
     } catch {
       issues.push({ field: `tls.${name}`, message: `${tlsPath} does not exist` });
     }
+  }
+  // The TLS key is as secret as the credential.
+  if (!issues.some((issue) => issue.field === 'tls.key') && isShared(config.tls.key)) {
+    issues.push({
+      field: 'tls.key',
+      message: `${config.tls.key} has mode ${modeOf(config.tls.key)}; it must be 0600 (readable by the agent's user only)`,
+    });
   }
   if (config.credentialFile) {
     try {

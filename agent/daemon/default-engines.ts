@@ -1,52 +1,31 @@
 /**
- * The engines `tidemark-agent run` plugs into the daemon: entity discovery,
- * and the replication engine when this build has it — a module
- * `agent/replication/runtime.ts` exporting `createReplicationRuntime(context)`.
- * Without it, replication commands fail with AE0463 (the agent cannot reach
- * its replication engine) instead of pretending to succeed.
+ * The engines `tidemark-agent run` plugs into the daemon: the replication
+ * engine (listening on the data port with the host's TLS material, its
+ * spools and journals under `<stateDirectory>/replication`) and entity
+ * discovery. Snapshot, backup and restore handlers join here as their
+ * engines land.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { TidemarkError } from '../../core/error-catalogue.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { discoverEntities } from '../discovery/discover-entities.js';
-import type { ReplicationRuntime } from '../scenario-runtime.js';
-import type { EngineContext, EngineFactory } from './create-daemon.js';
+import { ReplicationEngine } from '../replication/runtime.js';
+import type { TlsMaterial } from '../tls/certificates.js';
+import type { AgentConfig } from './config.js';
+import type { EngineFactory } from './create-daemon.js';
 
-const ENGINE_MODULE = new URL('../replication/runtime.ts', import.meta.url);
-
-type RuntimeFactory = (context: EngineContext) => ReplicationRuntime | Promise<ReplicationRuntime>;
-
-function unavailable(): never {
-  throw new TidemarkError(
-    'AE0463',
-    'this agent build has no replication engine (agent/replication/runtime.ts)',
+async function tlsMaterial(config: AgentConfig): Promise<TlsMaterial> {
+  const [cert, key, ca] = await Promise.all(
+    [config.tls.cert, config.tls.key, config.tls.ca].map((file) => readFile(file, 'utf8')),
   );
+  return { cert: cert ?? '', key: key ?? '', ca: ca ?? '' };
 }
 
-/** Stands in while the engine is absent: every replication call fails with AE0463. */
-export const absentReplicationRuntime: ReplicationRuntime = {
-  start: async () => unavailable(),
-  stop: async () => unavailable(),
-  suspend: async () => unavailable(),
-  resume: async () => unavailable(),
-  statistics: () => undefined,
-  createRewindPoint: async () => unavailable(),
-  rewind: async () => unavailable(),
-  close: async () => {},
-};
-
-async function loadRuntimeFactory(): Promise<RuntimeFactory | undefined> {
-  if (!existsSync(fileURLToPath(ENGINE_MODULE))) return undefined;
-  // The module is optional, so it is imported by URL and its export checked rather than typed.
-  const engine = (await import(ENGINE_MODULE.href)) as { createReplicationRuntime?: unknown };
-  return typeof engine.createReplicationRuntime === 'function'
-    ? (engine.createReplicationRuntime as RuntimeFactory)
-    : undefined;
-}
-
-export const defaultEngines: EngineFactory = async (context) => {
-  const factory = await loadRuntimeFactory();
-  if (!factory)
-    context.log.warn('no replication engine in this build; replication commands will fail with AE0463');
-  return { runtime: factory ? await factory(context) : absentReplicationRuntime, discover: discoverEntities };
+export const defaultEngines: EngineFactory = async ({ config, events }) => {
+  const runtime = await ReplicationEngine.create({
+    stateDir: path.join(config.stateDirectory, 'replication'),
+    tls: await tlsMaterial(config),
+    listen: { host: config.listenAddress, port: config.dataPort },
+    events,
+  });
+  return { runtime, discover: discoverEntities };
 };

@@ -22,7 +22,7 @@ const tls = {
   key: path.join(dir, 'agent.key'),
   ca: path.join(dir, 'ca.crt'),
 };
-for (const file of Object.values(tls)) writeFileSync(file, 'pem');
+for (const file of Object.values(tls)) writeFileSync(file, 'pem', { mode: 0o600 });
 const credentialFile = path.join(dir, 'credential');
 writeFileSync(credentialFile, `${CREDENTIAL}\n`, { mode: 0o600 });
 
@@ -105,6 +105,16 @@ describe('agent config', () => {
     const file = write('no-cert.json', { ...good, tls: { ...tls, cert: path.join(dir, 'missing.crt') } });
     expect(configError(file).message).toBe(
       `${file}: tls.cert: ${path.join(dir, 'missing.crt')} does not exist`,
+    );
+  });
+
+  it('refuses a TLS key readable by others', () => {
+    const key = path.join(dir, 'shared.key');
+    writeFileSync(key, 'pem');
+    chmodSync(key, 0o640);
+    const file = write('shared-key.json', { ...good, tls: { ...tls, key } });
+    expect(configError(file).message).toBe(
+      `${file}: tls.key: ${key} has mode 0640; it must be 0600 (readable by the agent's user only)`,
     );
   });
 

@@ -11,8 +11,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connect as connectTls } from 'node:tls';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../agent/daemon/config.js';
@@ -26,6 +28,11 @@ import type {
   ScenarioAssignment,
   ScenarioStatistics,
 } from '../../../agent/scenario-runtime.js';
+import {
+  createCertificateAuthority,
+  issueHostCertificate,
+  type TlsMaterial,
+} from '../../../agent/tls/certificates.js';
 import { clients } from '../../../core/aws-clients.js';
 import { createCommand, getStoredCommand } from '../../../functions/repositories/commands.js';
 import { type LocalCloud, REPO_ROOT, startLocalCloud } from '../../../infra/local/local-cloud.js';
@@ -94,11 +101,23 @@ async function enroll(name: string) {
   return { id: (response.body.host as { id: string }).id, token: response.body.agentToken as string };
 }
 
-function writeConfig(name: string, hostName: string, token: string, extra: Record<string, unknown> = {}) {
+/** Writes a config; the TLS files hold `pem` (placeholders for the fake engine) unless real material is given. */
+function writeConfig(
+  name: string,
+  hostName: string,
+  token: string,
+  extra: Record<string, unknown> = {},
+  material: TlsMaterial = { cert: 'pem', key: 'pem', ca: 'pem' },
+) {
   const credentialFile = path.join(dir, `${name}.credential`);
   writeFileSync(credentialFile, token, { mode: 0o600 });
-  const tls = { cert: path.join(dir, 'a.crt'), key: path.join(dir, 'a.key'), ca: path.join(dir, 'ca.crt') };
-  for (const file of Object.values(tls)) writeFileSync(file, 'pem');
+  const tls = {
+    cert: path.join(dir, `${name}.crt`),
+    key: path.join(dir, `${name}.key`),
+    ca: path.join(dir, `${name}-ca.crt`),
+  };
+  for (const part of ['cert', 'key', 'ca'] as const)
+    writeFileSync(tls[part], material[part], { mode: 0o600 });
   const file = path.join(dir, `${name}.json`);
   const config = {
     hostName,
@@ -115,6 +134,14 @@ function writeConfig(name: string, hostName: string, token: string, extra: Recor
   };
   writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
   return file;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -315,9 +342,19 @@ describe('agent daemon on the local cloud', () => {
 });
 
 describe('tidemark-agent run as a process', () => {
-  it('heartbeats, then stops cleanly on SIGTERM (exit 0)', async () => {
+  it('starts the real replication engine on its data port, heartbeats, then stops cleanly on SIGTERM (exit 0)', async () => {
     const host = await enroll('agent-proc');
-    const config = writeConfig('agent-proc', 'agent-proc', host.token, { logLevel: 'info' });
+    // Real TLS material from the project's CA helper (openssl): the engine serves mutual TLS on the data port.
+    const ca = await createCertificateAuthority(path.join(dir, 'ca'));
+    const material = await issueHostCertificate(ca, 'agent-proc', dir);
+    const dataPort = await freePort();
+    const config = writeConfig(
+      'agent-proc',
+      'agent-proc',
+      host.token,
+      { logLevel: 'info', dataPort },
+      material,
+    );
     const child = spawn(path.join(REPO_ROOT, 'agent/bin/tidemark-agent'), ['run', '--config', config], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -330,6 +367,19 @@ describe('tidemark-agent run as a process', () => {
       const view = await call('GET', `/hosts/${host.id}`, { token: admin });
       return view.body.lastHeartbeatAt ? true : undefined;
     });
+    // The engine's listener answers a TLS handshake only with a certificate from the CA: connect with one.
+    const peer = await issueHostCertificate(ca, 'agent-peer', dir);
+    const authorized = await new Promise<boolean>((resolve, reject) => {
+      const socket = connectTls(
+        { host: '127.0.0.1', port: dataPort, ...peer, servername: 'agent-proc' },
+        () => {
+          resolve(socket.authorized);
+          socket.destroy();
+        },
+      );
+      socket.once('error', reject);
+    });
+    expect(authorized).toBe(true);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(stderr).toContain('"message":"agent stopped"');
