@@ -11,7 +11,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect as connectTls } from 'node:tls';
@@ -37,6 +36,7 @@ import { clients } from '../../../core/aws-clients.js';
 import { createCommand, getStoredCommand } from '../../../functions/repositories/commands.js';
 import { type LocalCloud, REPO_ROOT, startLocalCloud } from '../../../infra/local/local-cloud.js';
 import { apiClient } from '../../integration/api-client.js';
+import { freePort } from './free-port.js';
 
 /** Records what the daemon asks of the engine; no replication happens. */
 class RecordingRuntime implements ReplicationRuntime {
@@ -134,14 +134,6 @@ function writeConfig(
   };
   writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
   return file;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {

@@ -7,12 +7,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeEntities } from '../../../agent/discovery/merge-entities.js';
 import { discoverPostgresDatabases } from '../../../agent/discovery/postgresql-databases.js';
+import { freePort } from '../daemon/free-port.js';
 
 function findBin(): string | undefined {
   const versions = existsSync('/usr/lib/postgresql')
@@ -31,14 +31,6 @@ const asOwner = (command: string, args: string[]) =>
   isRoot
     ? execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { encoding: 'utf8' })
     : execFileSync(command, args, { encoding: 'utf8' });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let base: string;
 let data: string;
