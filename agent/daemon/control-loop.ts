@@ -7,6 +7,7 @@
  */
 import os from 'node:os';
 import type { AgentCommand, CommandResult } from '../../core/command.js';
+import { HostAddress } from '../../core/host.js';
 import type { ReplicationRuntime } from '../scenario-runtime.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { type ControlPlaneClient, isTransient } from './control-plane-client.js';
@@ -44,11 +45,15 @@ interface Running {
 
 /** Addresses other agents may reach this host on (never loopback). */
 function hostAddresses(): string[] {
-  return Object.values(os.networkInterfaces())
-    .flatMap((list) => list ?? [])
-    .filter((entry) => !entry.internal)
-    .map((entry) => entry.address)
-    .slice(0, 16);
+  return (
+    Object.values(os.networkInterfaces())
+      .flatMap((list) => list ?? [])
+      .filter((entry) => !entry.internal)
+      .map((entry) => entry.address)
+      // Only what the heartbeat route accepts: one odd interface must not make every heartbeat a 400.
+      .filter((address) => HostAddress.safeParse(address).success)
+      .slice(0, 16)
+  );
 }
 
 export class ControlLoop {

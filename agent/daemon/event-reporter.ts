@@ -5,7 +5,7 @@
  * off for days does not grow without limit: the oldest events go first.
  */
 import type { AgentEvents, AlertKind, ScenarioEvent } from '../scenario-runtime.js';
-import type { ControlPlaneClient, EventBatch } from './control-plane-client.js';
+import { type ControlPlaneClient, type EventBatch, isTransient } from './control-plane-client.js';
 import { describeError, type Logger } from './logger.js';
 
 export interface EventReporterOptions {
@@ -85,6 +85,17 @@ export class EventReporter implements AgentEvents {
       try {
         delivery = await this.#client.postEvents(alerts.length > 0 ? { events, alerts } : { events });
       } catch (error) {
+        if (!isTransient(error)) {
+          // Refused (400, 403): sending the same batch again cannot help, and it must not block the ones after it.
+          this.#log.error('the control plane refused a batch of events; dropped', {
+            events: events.length,
+            alerts: alerts.length,
+            error: describeError(error),
+          });
+          this.#events.splice(0, events.length);
+          this.#alerts.splice(0, alerts.length);
+          continue;
+        }
         // Kept for the next flush: the client already retried with back-off.
         this.#log.warn('could not deliver events; will retry', {
           pending: this.pending,

@@ -130,6 +130,24 @@ describe('event reporter', () => {
     ]);
   });
 
+  it('drops a batch the control plane refuses (400) so it cannot block the events after it', async () => {
+    const { seen, client } = await scripted([
+      [400, { code: 'BadRequest', message: "body field 'events.0.eventId'" }],
+    ]);
+    const lines: string[] = [];
+    const reporter = new EventReporter({ client, log: createLogger('warn', (l) => lines.push(l)) });
+    reporter.event({ ...event(1), eventId: 'bad' });
+    await reporter.flush();
+    expect(reporter.pending).toBe(0);
+    expect(lines.join('\n')).toContain('the control plane refused a batch of events; dropped');
+    reporter.event(event(2));
+    await reporter.flush();
+    expect(seen.map((s) => (s.body as { events: Array<{ eventId: string }> }).events[0]?.eventId)).toEqual([
+      'bad',
+      'SR00102',
+    ]);
+  });
+
   it('splits a long queue into batches of at most 100 events', async () => {
     const { seen, client } = await scripted([]);
     const reporter = new EventReporter({ client, log: createLogger('error', () => {}), batchSize: 500 });
