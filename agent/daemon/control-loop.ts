@@ -28,6 +28,8 @@ export interface ControlLoopOptions {
   commandHeartbeatMs?: number;
   /** How long shutdown waits for the running command before failing it. */
   shutdownGraceMs?: number;
+  /** Runs once after the first heartbeat, before polling: takes up the scenarios of the last run. */
+  onStart?: () => Promise<unknown>;
   client: Pick<ControlPlaneClient, 'heartbeat' | 'pollCommand' | 'postResult' | 'heartbeatCommand'>;
   dispatcher: Dispatcher;
   runtime: Pick<ReplicationRuntime, 'close'>;
@@ -57,7 +59,8 @@ function hostAddresses(): string[] {
 }
 
 export class ControlLoop {
-  readonly #options: Required<Omit<ControlLoopOptions, 'addresses'>> & Pick<ControlLoopOptions, 'addresses'>;
+  readonly #options: Required<Omit<ControlLoopOptions, 'addresses' | 'onStart'>> &
+    Pick<ControlLoopOptions, 'addresses' | 'onStart'>;
   readonly #abort = new AbortController();
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
@@ -84,6 +87,7 @@ export class ControlLoop {
     await this.#heartbeatUntilAccepted();
     if (this.#abort.signal.aborted) return;
     log.info('agent registered with the control plane', { host: this.#options.self });
+    await this.#options.onStart?.();
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), this.#options.heartbeatMs);
     this.#options.events.start();
     this.#options.status.start();
@@ -161,7 +165,9 @@ export class ControlLoop {
     while (!this.#abort.signal.aborted) {
       let command: AgentCommand | undefined;
       try {
-        command = await client.pollCommand(pollWaitSeconds, this.#abort.signal);
+        // Not aborted on shutdown: the server may already have claimed a command for this poll, and an
+        // abandoned poll would leave that command claimed by nobody until its deadline.
+        command = await client.pollCommand(pollWaitSeconds);
         failures = 0;
       } catch (error) {
         if (this.#abort.signal.aborted) return;
@@ -172,6 +178,16 @@ export class ControlLoop {
         continue;
       }
       if (!command) continue;
+      if (this.#abort.signal.aborted) {
+        // Claimed while shutting down: hand it back as failed at once rather than let its step time out.
+        const refusal = failureResult(
+          command,
+          this.#options.self,
+          new Error('the agent is shutting down; command not run'),
+        );
+        await this.#deliver(command, refusal, new AbortController().signal);
+        return;
+      }
       const running: Running = { command, settled: false, done: Promise.resolve() };
       running.done = this.#execute(running);
       this.#running = running;

@@ -6,7 +6,9 @@
  * without the loop knowing them.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { AgentEvents, DiscoverEntities, ReplicationRuntime } from '../scenario-runtime.js';
+import { AssignmentStore } from './assignment-store.js';
 import type { AgentConfig } from './config.js';
 import { ControlLoop } from './control-loop.js';
 import { ControlPlaneClient } from './control-plane-client.js';
@@ -14,6 +16,7 @@ import { type CommandHandlers, Dispatcher } from './dispatcher.js';
 import { EventReporter } from './event-reporter.js';
 import { createLogger, type Logger } from './logger.js';
 import { replicationHandlers } from './replication-handlers.js';
+import { resumeAssignments } from './resume-assignments.js';
 import { StatusReporter } from './status-reporter.js';
 
 export interface Engines {
@@ -53,8 +56,9 @@ export async function createDaemon(
   const events = new EventReporter({ client, log, flushMs: tuning.eventFlushMs });
   const { runtime, discover, handlers = {} } = await engines({ config, events, log });
   const status = new StatusReporter({ client, runtime, log, intervalMs: config.statisticsSeconds * 1000 });
+  const assignments = new AssignmentStore(path.join(config.stateDirectory, 'assignments'));
   const dispatcher = new Dispatcher(
-    { ...replicationHandlers({ runtime, discover, status }), ...handlers },
+    { ...replicationHandlers({ runtime, discover, status, assignments }), ...handlers },
     config.hostName,
     log,
   );
@@ -67,6 +71,7 @@ export async function createDaemon(
     pollWaitSeconds: config.pollWaitSeconds,
     commandHeartbeatMs: tuning.commandHeartbeatMs,
     shutdownGraceMs: tuning.shutdownGraceMs,
+    onStart: () => resumeAssignments(assignments, runtime, status, log),
     client,
     dispatcher,
     runtime,

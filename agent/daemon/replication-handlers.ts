@@ -9,6 +9,7 @@ import { TidemarkError } from '../../core/error-catalogue.js';
 import type { Scenario } from '../../core/scenario.js';
 import { mergeEntities } from '../discovery/merge-entities.js';
 import type { DiscoverEntities, ReplicationRuntime } from '../scenario-runtime.js';
+import type { StoredAssignments } from './assignment-store.js';
 import { DiscoverArgs, ScenarioRefArgs, StartArgs } from './command-args.js';
 import type { CommandHandlers } from './dispatcher.js';
 import type { StatusReporter } from './status-reporter.js';
@@ -17,6 +18,8 @@ export interface ReplicationHandlerDeps {
   runtime: ReplicationRuntime;
   discover: DiscoverEntities;
   status: Pick<StatusReporter, 'track' | 'untrack' | 'report'>;
+  /** Where started scenarios are remembered across agent restarts. */
+  assignments: Pick<StoredAssignments, 'save' | 'remove'>;
 }
 
 function requireRole(scenario: Scenario, self: string, role: 'any' | 'master', addressedTo?: string): void {
@@ -35,19 +38,28 @@ function requireRole(scenario: Scenario, self: string, role: 'any' | 'master', a
 }
 
 export function replicationHandlers(deps: ReplicationHandlerDeps): CommandHandlers {
-  const { runtime, discover, status } = deps;
+  const { runtime, discover, status, assignments } = deps;
   const stateOf = (scenarioId: string) => runtime.statistics(scenarioId)?.state;
   return {
     start: async (raw, { self }) => {
       const { scenario, peers, self: addressedTo } = StartArgs.parse(raw);
       requireRole(scenario, self, 'any', addressedTo);
-      await runtime.start({ scenario, self, peers });
+      const assignment = { scenario, self, peers };
+      // Remembered before starting: a crash during a long first synchronization must not forget the scenario.
+      await assignments.save(assignment);
+      try {
+        await runtime.start(assignment);
+      } catch (error) {
+        await assignments.remove(scenario.id);
+        throw error;
+      }
       status.track(scenario.id);
       return { scenarioId: scenario.id, state: stateOf(scenario.id) };
     },
     stop: async (raw) => {
       const { scenarioId } = ScenarioRefArgs.parse(raw);
       await runtime.stop(scenarioId);
+      await assignments.remove(scenarioId);
       status.untrack(scenarioId);
       return { scenarioId, state: 'stopped' };
     },

@@ -10,7 +10,7 @@
  * is what is under test here. Discovery is the real one, on a temp directory.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect as connectTls } from 'node:tls';
@@ -245,6 +245,34 @@ describe('agent daemon on the local cloud', () => {
     expect(done.output).toMatchObject({ added: [root] });
     const view = await call('GET', `/scenarios/${scenarioId}`, { token: admin });
     expect(view.body.entities).toEqual([{ name: root, kind: 'volume', paths: [root] }]);
+  });
+
+  it('takes up started scenarios again after an agent restart, and forgets stopped ones', async () => {
+    const scenarioId = runtime.assignments[0]?.scenario.id as string;
+    const stored = path.join(dir, 'state', 'assignments', `${scenarioId}.json`);
+    expect((statSync(stored).mode & 0o777).toString(8)).toBe('600');
+
+    // A second agent process on the same state directory, as after a reboot: no command needed.
+    const restarted = new RecordingRuntime();
+    const again = await createDaemon(
+      loadConfig(path.join(dir, 'agent-a.json')),
+      () => ({ runtime: restarted, discover: discoverEntities }),
+      { log: createLogger('error', () => {}) },
+    );
+    await again.start();
+    await again.stop('restart check over');
+    expect(restarted.calls).toEqual([`start ${scenarioId}`]);
+    expect(restarted.assignments[0]?.peers).toEqual([{ host: 'agent-b', address: '127.0.0.1', port: 7071 }]);
+    expect(restarted.closed).toBe(true);
+
+    const stop = await call('POST', `/scenarios/${scenarioId}/stop`, { token: admin });
+    expect(stop.status).toBe(202);
+    const stopId = (stop.body.commands as Array<{ id: string; host: string }>).find(
+      (c) => c.host === 'agent-a',
+    )?.id;
+    expect((await finishedCommand(stopId ?? '')).status).toBe('succeeded');
+    expect(runtime.calls).toContain(`stop ${scenarioId}`);
+    expect(existsSync(stored)).toBe(false);
   });
 
   it('fails commands with catalogue codes: no handler → AE0472, bad args → AE0468, engine error → AE0472', async () => {
