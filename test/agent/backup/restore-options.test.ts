@@ -73,16 +73,14 @@ describe('restore options', () => {
   it('reports packs in GLACIER as needing retrieval and writes nothing', async () => {
     for (const pack of await repo.storage.list('packs/')) {
       const Key = `repos/options/${pack.key}`;
-      await clients
-        .s3()
-        .send(
-          new CopyObjectCommand({
-            Bucket: cloud.bucket,
-            Key,
-            CopySource: `${cloud.bucket}/${Key}`,
-            StorageClass: 'GLACIER',
-          }),
-        );
+      await clients.s3().send(
+        new CopyObjectCommand({
+          Bucket: cloud.bucket,
+          Key,
+          CopySource: `${cloud.bucket}/${Key}`,
+          StorageClass: 'GLACIER',
+        }),
+      );
     }
     const dest = path.join(work, 'cold');
     const result = await runRestore({ repo, session, destination: dest });
