@@ -71,8 +71,13 @@ export class Applier {
     await mkdir(this.o.stateDir, { recursive: true, mode: 0o700 });
     for (const name of await readdir(this.stagingDir)) {
       if (!name.endsWith('.path')) continue;
-      const target = await readFile(join(this.stagingDir, name), 'utf8');
-      this.staged.set(target, join(this.stagingDir, name.slice(0, -5)));
+      const staging = join(this.stagingDir, name.slice(0, -5));
+      // A crash between moving a staged file into place and removing its note leaves the note alone.
+      if (!(await lstat(staging).catch(() => undefined))) {
+        await rm(join(this.stagingDir, name), { force: true });
+        continue;
+      }
+      this.staged.set(await readFile(join(this.stagingDir, name), 'utf8'), staging);
     }
     const seqPath = join(this.o.stateDir, 'applied-seq');
     this.seqFd = await open(seqPath, 'a+', 0o600).then(async (f) => {

@@ -31,6 +31,8 @@ interface IndexEntry {
 
 const MAX_RUN = 1024 * 1024;
 const FLUSH_BYTES = 8 * 1024 * 1024;
+/** Longer than the watcher's batching delay, short enough to keep the replica's extra copy brief. */
+const RECHECK_MS = 300;
 
 export class Capture {
   private readonly index = new Map<string, IndexEntry>();
@@ -39,6 +41,7 @@ export class Capture {
   private running: Promise<void> | undefined;
   private paused = 0;
   private closed = false;
+  private readonly rechecks = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly roots: string[],
@@ -47,6 +50,8 @@ export class Capture {
     /** Called after each append, e.g. to check the spool threshold. */
     private readonly afterAppend: () => Promise<void>,
     private readonly onError: (e: Error) => void,
+    /** Told each file state that is now durable in every spool (tests and benchmarks observe it). */
+    private readonly onSpooled: (path: string, size: number) => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -79,7 +84,7 @@ export class Capture {
 
   /** Resolves once every queued event has been turned into durable records. */
   async idle(): Promise<void> {
-    while (this.running || (this.queue.length > 0 && this.paused === 0)) {
+    while (this.running || this.rechecks.size > 0 || (this.queue.length > 0 && this.paused === 0)) {
       this.kick();
       await (this.running ?? new Promise((r) => setTimeout(r, 5)));
     }
@@ -170,7 +175,9 @@ export class Capture {
         ]);
         return;
       }
-      for (const child of await walkTree(e.path)) {
+      const children = await walkTree(e.path);
+      this.recheckLater(children.map((c) => c.path));
+      for (const child of children) {
         if (child.kind === 'dir') {
           this.index.set(child.path, { kind: 'dir', ino: child.ino });
           await this.appendAll([
@@ -204,11 +211,13 @@ export class Capture {
 
   /** Diffs a file against each channel's signature and appends the changed blocks. */
   async captureFile(e: TreeEntry, isNew: boolean): Promise<void> {
+    let spooledSize: number | undefined;
     for (const channel of this.channels) {
       const fd = await open(e.path, 'r').catch(() => undefined);
       if (!fd) return;
       try {
         const st = await fd.stat();
+        spooledSize = spooledSize === undefined || spooledSize === st.size ? st.size : -1;
         const key = signatureKey(st);
         const old = isNew ? undefined : await channel.sigs.get(key);
         if (old && old.size === st.size && sameTime(old.mtimeMs, st.mtimeMs)) {
@@ -247,6 +256,7 @@ export class Capture {
           },
         );
         endRun();
+        if (size !== st.size) spooledSize = -1; // it grew while being read: not a settled state
         records.push(attrsOf(e.path, st));
         await channel.spool.append(records);
         await channel.sigs.put(key, { size, mtimeMs: st.mtimeMs, hashes });
@@ -254,6 +264,8 @@ export class Capture {
         await fd.close();
       }
     }
+    // A file that changed size between channels is reported by its next event instead.
+    if (spooledSize !== undefined && spooledSize >= 0) this.onSpooled(e.path, spooledSize);
     await this.afterAppend();
   }
 
@@ -276,7 +288,9 @@ export class Capture {
     this.subscriptions = [];
     await this.start();
     for (const dir of moved) {
-      for (const e of await walkTree(dir)) {
+      const entries = await walkTree(dir);
+      this.recheckLater(entries.map((c) => c.path));
+      for (const e of entries) {
         const known = this.index.get(e.path);
         if (!known || known.ino !== e.ino) await this.captureEntry(e);
         else if (e.kind === 'file') await this.captureFile(e, false);
@@ -284,8 +298,26 @@ export class Capture {
     }
   }
 
+  /**
+   * Entries found by walking a new or moved directory may be renamed or
+   * deleted before the watcher's next batch, and the watcher drops a path
+   * created and removed within one batch — so capture would never hear that
+   * the walked path went away. Looking at them again a little later does.
+   */
+  private recheckLater(paths: string[]): void {
+    if (paths.length === 0) return;
+    const timer = setTimeout(() => {
+      this.rechecks.delete(timer);
+      if (this.closed) return;
+      this.queue.push(...paths.map((path) => ({ path, type: 'update' as const })));
+      this.kick();
+    }, RECHECK_MS);
+    this.rechecks.add(timer);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    for (const t of this.rechecks) clearTimeout(t);
     await Promise.all(this.subscriptions.map((s) => s.unsubscribe()));
     while (this.running) await this.running;
   }

@@ -124,6 +124,8 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
     } finally {
       working = false;
     }
+    // Frames that arrived during the final ack found `working` set and were left for us.
+    if (queue.length > 0 && !socket.destroyed) void pump();
   };
   socket.on('data', (chunk: Buffer) => {
     try {

@@ -40,6 +40,8 @@ export interface ReplicationEngineOptions {
   listen?: { host: string; port: number };
   events: AgentEvents;
   hooks?: ReplicaWriteHook[];
+  /** Told each master file state (path, size) once it is durable in every spool; the crash tests and the lag benchmark use it. */
+  onSpooled?: (scenarioId: string, path: string, size: number) => void;
 }
 
 interface MasterSide {
@@ -137,6 +139,7 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
       stats,
       () => this.checkOverflow(side),
       (e) => this.emit(s.id, 'SR00170', e.message),
+      (path, size) => this.o.onSpooled?.(s.id, path, size),
     );
     const side: MasterSide = { scenario: s, capture, links: [], stats, syncing: false, overflowing: false };
     await side.capture.start();
@@ -156,10 +159,10 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
         spool: c.spool,
         bandwidth,
         needsSync: () => link.needsSync,
-        synchronize: async (syncPeer) => {
+        synchronize: async (syncPeer, why) => {
           const release = await side.capture.pause();
           side.syncing = true;
-          this.emit(s.id, 'SR00110', `${s.options.syncMode} mode`);
+          this.emit(s.id, 'SR00110', `${s.options.syncMode} mode (${why})`);
           try {
             const entries = (await Promise.all(s.roots.map((r) => walkTree(r)))).flat();
             side.capture.setIndex(entries);
@@ -291,7 +294,7 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
       }
       side.socket?.destroy();
       side.socket = socket;
-      this.emit(scenarioId, 'SR00105', peer);
+      this.emit(scenarioId, 'SR00105', `${peer}, applied up to ${side.applier.appliedSeq}`);
       serveMaster(
         socket,
         {

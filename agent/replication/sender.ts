@@ -25,7 +25,7 @@ export interface SenderHooks {
   /** Whether the next connection must synchronize first (start, overflow). */
   needsSync(): boolean;
   /** Runs a synchronization over `peer`; resolves with the sequence number streaming resumes at. */
-  synchronize(peer: SyncPeer): Promise<{ resumeSeq: number; stats: SyncStatistics }>;
+  synchronize(peer: SyncPeer, why: string): Promise<{ resumeSeq: number; stats: SyncStatistics }>;
   onConnected(): void;
   onLost(reason: string): void;
   onCaughtUp(): void;
@@ -128,17 +128,27 @@ export class Sender {
         socket.write(encodeFrame(type, payload));
       });
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('secureConnect', resolve);
-        socket.once('error', reject);
-      });
+      // stop() may destroy the socket before the handshake ends: 'close' must end the wait too.
+      await Promise.race([
+        new Promise<void>((resolve) => socket.once('secureConnect', resolve)),
+        closed.then(() => {
+          throw failure ?? new Error('connection closed');
+        }),
+      ]);
       const welcome = jsonOf<{ appliedSeq: number; needSync: boolean }>(
         await request(FrameType.hello, { scenarioId: this.h.scenarioId }),
       );
       connected();
       this.h.onConnected();
       let next = welcome.appliedSeq + 1;
-      if (welcome.needSync || this.h.needsSync() || next < this.h.spool.firstSeq) {
+      const why = welcome.needSync
+        ? 'the replica asked for it'
+        : this.h.needsSync()
+          ? 'start or overflow'
+          : next < this.h.spool.firstSeq
+            ? `the replica applied up to ${next - 1}, the spool starts at ${this.h.spool.firstSeq}`
+            : undefined;
+      if (why) {
         const peer: SyncPeer = {
           list: async (root) => jsonOf(await request(FrameType.syncList, { root })),
           hashes: async (path) => (await request(FrameType.syncHashes, { path })).payload,
@@ -149,7 +159,7 @@ export class Sender {
             await sendFrame(socket, FrameType.syncRecord, buf);
           },
         };
-        const { resumeSeq } = await this.h.synchronize(peer);
+        const { resumeSeq } = await this.h.synchronize(peer, why);
         await request(FrameType.syncEnd, { resumeSeq });
         next = resumeSeq;
       }

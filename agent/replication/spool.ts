@@ -47,9 +47,11 @@ export class Spool extends EventEmitter {
   private segments: Segment[] = [];
   private active!: { segment: Segment; fd: FileHandle; bytes: number };
   private pending: { buf: Buffer; endSeq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
-  private flushing = false;
+  private flushQueued = false;
   private nextSeqValue = 1;
   private closed = false;
+  /** Writing, rolling and closing the active segment run one at a time, in call order. */
+  private lock: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly dir: string,
@@ -105,11 +107,20 @@ export class Spool extends EventEmitter {
     await this.openActive();
   }
 
-  private async openActive(): Promise<void> {
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async openActive(emptyStart?: number): Promise<void> {
     let segment = this.segments.at(-1);
     if (!segment || segment.durableBytes >= this.segmentBytes) {
       // Appends may already have numbered records past the durable end; the new segment starts at it.
-      const firstSeq = segment ? segment.endSeq : this.nextSeqValue;
+      const firstSeq = segment ? segment.endSeq : (emptyStart ?? this.nextSeqValue);
       segment = { firstSeq, endSeq: firstSeq, durableBytes: 0, path: join(this.dir, nameOf(firstSeq)) };
       this.segments.push(segment);
     }
@@ -124,12 +135,14 @@ export class Spool extends EventEmitter {
     const buf = Buffer.concat(sequenced.map(encodeRecord));
     return new Promise<JournalRecord[]>((resolve, reject) => {
       this.pending.push({ buf, endSeq: this.nextSeqValue, resolve: () => resolve(sequenced), reject });
-      if (!this.flushing) void this.flush();
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        void this.exclusive(() => this.flush());
+      }
     });
   }
 
   private async flush(): Promise<void> {
-    this.flushing = true;
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0);
@@ -151,7 +164,7 @@ export class Spool extends EventEmitter {
         }
       }
     } finally {
-      this.flushing = false;
+      this.flushQueued = false;
     }
   }
 
@@ -213,7 +226,11 @@ export class Spool extends EventEmitter {
   }
 
   /** Drops whole segments whose records are all at or below `seq` (acknowledged by every replica). */
-  async release(seq: number): Promise<void> {
+  release(seq: number): Promise<void> {
+    return this.exclusive(() => this.releaseNow(seq));
+  }
+
+  private async releaseNow(seq: number): Promise<void> {
     while (this.segments.length > 1) {
       const s = this.segments[0] as Segment;
       if (s.endSeq - 1 > seq || s === this.active.segment) break;
@@ -226,28 +243,31 @@ export class Spool extends EventEmitter {
   }
 
   /** Overflow: throws every held record away; numbering continues where it was. */
-  async discardAll(): Promise<void> {
-    while (this.flushing || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
+  discardAll(): Promise<void> {
+    return this.exclusive(() => this.discardNow());
+  }
+
+  private async discardNow(): Promise<void> {
     const old = this.segments.filter((s) => s !== this.active.segment);
     this.segments = [this.active.segment];
     for (const s of old) await rm(s.path, { force: true });
     await this.rollEmpty();
   }
 
+  /** Starts an empty segment at the durable end (records still pending go into it). */
   private async rollEmpty(): Promise<void> {
-    if (this.flushing || this.pending.length > 0) return;
     const old = this.active;
+    const start = old.segment.endSeq;
     await old.fd.close();
-    await writeStartSeq(this.dir, this.nextSeqValue);
+    await writeStartSeq(this.dir, start);
     this.segments = [];
     await rm(old.segment.path, { force: true });
-    await this.openActive();
+    await this.openActive(start);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    while (this.flushing || this.pending.length > 0) await new Promise((r) => setTimeout(r, 5));
-    await this.active.fd.close();
+    await this.exclusive(() => this.active.fd.close());
   }
 }
 
