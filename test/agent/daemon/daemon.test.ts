@@ -23,6 +23,7 @@ import { createDaemon } from '../../../agent/daemon/create-daemon.js';
 import { createLogger } from '../../../agent/daemon/logger.js';
 import { discoverEntities } from '../../../agent/discovery/discover-entities.js';
 import type {
+  AgentEvents,
   ReplicationRuntime,
   ScenarioAssignment,
   ScenarioStatistics,
@@ -92,6 +93,8 @@ let root: string;
 const runtime = new RecordingRuntime();
 const logLines: string[] = [];
 let daemon: ControlLoop;
+/** The events sink the daemon handed to the engines. */
+let engineEvents: AgentEvents;
 let master: { id: string; token: string };
 let replica: { id: string; token: string };
 
@@ -174,11 +177,18 @@ beforeAll(async () => {
       return { snapshotId: 'snap-1' };
     },
   };
-  daemon = await createDaemon(config, () => ({ runtime, discover: discoverEntities, handlers }), {
-    log: createLogger('debug', (line) => logLines.push(line)),
-    commandHeartbeatMs: 300,
-    eventFlushMs: 200,
-  });
+  daemon = await createDaemon(
+    config,
+    (context) => {
+      engineEvents = context.events;
+      return { runtime, discover: discoverEntities, handlers };
+    },
+    {
+      log: createLogger('debug', (line) => logLines.push(line)),
+      commandHeartbeatMs: 300,
+      eventFlushMs: 200,
+    },
+  );
   await daemon.start();
 });
 
@@ -273,6 +283,30 @@ describe('agent daemon on the local cloud', () => {
     expect((await finishedCommand(stopId ?? '')).status).toBe('succeeded');
     expect(runtime.calls).toContain(`stop ${scenarioId}`);
     expect(existsSync(stored)).toBe(false);
+  });
+
+  it("delivers the engines' numbered events to the scenario's event log", async () => {
+    const scenarioId = runtime.assignments[0]?.scenario.id as string;
+    const at = new Date().toISOString();
+    engineEvents.event({
+      scenarioId,
+      eventId: 'SR00104',
+      severity: 'info',
+      text: 'connected to agent-b',
+      at,
+    });
+    engineEvents.event({ scenarioId, eventId: 'SR00201', severity: 'warning', text: 'spool at 80%', at });
+    const events = await until('the events in the catalog', async () => {
+      const page = await call('GET', `/scenarios/${scenarioId}/events`, { token: admin });
+      const list = (page.body.events ?? []) as Array<{ eventId: string; host: string; text: string }>;
+      return list.length >= 2 ? list : undefined;
+    });
+    expect(events.map((e) => [e.eventId, e.host, e.text])).toEqual(
+      expect.arrayContaining([
+        ['SR00104', 'agent-a', 'connected to agent-b'],
+        ['SR00201', 'agent-a', 'spool at 80%'],
+      ]),
+    );
   });
 
   it('fails commands with catalogue codes: no handler → AE0472, bad args → AE0468, engine error → AE0472', async () => {
