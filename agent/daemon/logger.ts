@@ -6,7 +6,7 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SECRET = /\bt?m[ao]_[A-Za-z0-9_-]{20,}/g;
+const SECRET = /\btm[ao]_[A-Za-z0-9_-]{20,}/g;
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
