@@ -13,6 +13,7 @@ import { fileChunks } from './file-chunks.js';
 import { GearChunker } from './gear-chunker.js';
 import type { Extent, Manifest, ManifestEntry } from './manifest.js';
 import { Packer } from './packer.js';
+import { ParentCache } from './parent-cache.js';
 import { RepoIndex, writeIndexFile } from './repo-index.js';
 import { keys, type Repository } from './repository.js';
 import { type ScanSource, scan } from './scanner.js';
@@ -32,6 +33,11 @@ export interface BackupOptions {
   uploads?: number;
   /** Chunks compressing at once (libuv's pool has 4 threads by default). */
   compressions?: number;
+  /**
+   * The session whose unchanged files (same size, mtime, ctime, inode) are not read again; by default
+   * the newest session of the same host, entity and sources. `false` reads every file.
+   */
+  parent?: string | false;
   /** Called once the manifest is durable: the catalog records the session here. */
   commit?: (manifest: Manifest) => Promise<void>;
   onPack?: (id: string, bytes: number) => void;
@@ -59,6 +65,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     throw new TidemarkError('BadRequest', 'nothing to back up: no sources', 400, 'sources');
 
   const index = await RepoIndex.load(repo);
+  const parent =
+    options.parent === false
+      ? undefined
+      : await ParentCache.find(repo, index, { ...options, parent: options.parent || undefined });
   const chunker = new GearChunker(repo.config.chunker);
   const packer = new Packer(repo, options.packSize ?? 32 * 1024 * 1024, options.uploads ?? 3, options.onPack);
   const maxCompressions = options.compressions ?? 4;
@@ -86,11 +96,25 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       size: stat.type === 'file' ? stat.size : 0,
     };
     if (stat.type === 'symlink') entry.target = await options.view.readlink(item.viewPath);
+    if (stat.type === 'file') {
+      entry.ino = stat.ino;
+      entry.ctimeMs = stat.ctimeMs;
+    }
+    const unchanged =
+      stat.type === 'file' && !item.hardlinkTo ? parent?.extentsOf(entry.path, stat) : undefined;
     if (item.hardlinkTo) entry.hardlinkTo = item.hardlinkTo;
-    else if (stat.type === 'file') {
+    else if (unchanged) {
+      stats.files++;
+      entry.extents = unchanged;
+      for (const [hash, length] of unchanged)
+        if (hash) {
+          stats.bytes += length;
+          stats.reusedChunks++;
+        }
+    } else if (stat.type === 'file') {
       stats.files++;
       const extents: Extent[] = [];
-      for await (const piece of fileChunks(options.view, item.viewPath, chunker)) {
+      for await (const piece of fileChunks(options.view, item.viewPath, chunker, stat.size)) {
         if (piece.kind === 'hole') {
           extents.push([null, piece.length]);
           continue;
@@ -137,6 +161,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     entries,
     xattrs: 'not-recorded',
     stats,
+    parent: parent?.session,
   };
   await repo.storage.put(keys.manifest(session), repo.sealJson(manifest));
   await options.commit?.(manifest);

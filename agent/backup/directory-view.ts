@@ -19,6 +19,7 @@ export function toViewStat(info: Stats): ViewStat {
     size: info.size,
     mtimeMs: info.mtimeMs,
     atimeMs: info.atimeMs,
+    ctimeMs: info.ctimeMs,
     dev: info.dev,
     ino: info.ino,
     nlink: info.nlink,

@@ -17,6 +17,8 @@ export async function* fileChunks(
   view: SnapshotView,
   path: string,
   chunker: GearChunker,
+  /** The file's size as scanned: small files then get a buffer their own size, not 8 MiB (GC churn). */
+  sizeHint = READ_SIZE,
 ): AsyncGenerator<Piece> {
   let pending: Buffer = Buffer.alloc(0); // data not yet cut into chunks
   let hole = 0;
@@ -34,10 +36,12 @@ export async function* fileChunks(
   }
 
   for (;;) {
-    const block = Buffer.allocUnsafe(READ_SIZE);
+    // One byte more than expected, so a file of the scanned size ends with a short read, not an extra one.
+    const expected = sizeHint - position;
+    const block = Buffer.allocUnsafe(expected >= 0 ? Math.min(READ_SIZE, expected + 1) : READ_SIZE);
     let filled = 0;
-    while (filled < READ_SIZE) {
-      const n = await view.read(path, block.subarray(filled), position + filled, READ_SIZE - filled);
+    while (filled < block.length) {
+      const n = await view.read(path, block.subarray(filled), position + filled, block.length - filled);
       if (n === 0) break;
       filled += n;
     }
@@ -64,7 +68,7 @@ export async function* fileChunks(
       pending = join(pending, block.subarray(dataStart, filled));
       yield* cutAll(false);
     }
-    if (filled < READ_SIZE) break;
+    if (filled < block.length) break;
   }
   if (pending.length > 0) yield* cutAll(true);
   if (hole > 0) yield { kind: 'hole', length: hole };

@@ -31,6 +31,9 @@ export const ManifestEntry = z.strictObject({
   target: z.string().optional(),
   /** Another path of the same inode, backed up before this one. */
   hardlinkTo: z.string().optional(),
+  /** Files: the inode and ctime the backup read (on the replica), so the next backup can skip it if unchanged. */
+  ino: z.number().int().optional(),
+  ctimeMs: z.number().optional(),
 });
 export type ManifestEntry = z.infer<typeof ManifestEntry>;
 
@@ -54,6 +57,8 @@ export const Manifest = z.strictObject({
     storedBytes: z.number().int(),
     reusedChunks: z.number().int(),
   }),
+  /** The session unchanged files were taken from without reading them (see parent-cache.ts). */
+  parent: z.string().optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 

@@ -13,6 +13,8 @@ export interface ViewStat {
   /** Milliseconds since the epoch, fractional. */
   mtimeMs: number;
   atimeMs: number;
+  /** Status change time: what the next backup compares to skip unchanged files (absent: always read). */
+  ctimeMs?: number;
   /** Identity for hard-link detection; `nlink > 1` marks candidates. */
   dev: number;
   ino: number;

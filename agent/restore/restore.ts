@@ -8,7 +8,7 @@
  * are held open are written beside the original as `<name>.TMP`.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, rm, symlink, truncate } from 'node:fs/promises';
+import { link, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import { readPackBlobs } from '../backup/blob-reader.js';
@@ -19,6 +19,7 @@ import { type BlobLocation, RepoIndex } from '../backup/repo-index.js';
 import type { Repository } from '../backup/repository.js';
 import { ObjectMissing } from '../backup/storage.js';
 import { applyAttributes } from './attributes.js';
+import { OpenFiles, type TempFile } from './open-files.js';
 import { packsNeedingRetrieval } from './retrieval.js';
 
 export interface RestoreOptions {
@@ -46,10 +47,9 @@ export interface RestoreResult {
   writtenBeside: Array<{ path: string; writtenAs: string }>;
 }
 
-interface PendingFile {
+interface PendingFile extends TempFile {
   entry: ManifestEntry;
   dest: string;
-  temp: string;
 }
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
@@ -90,12 +90,15 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       entry: { ...entry, extents: source.extents, hardlinkTo: undefined },
       dest,
       temp: tempName(dest),
+      size: entry.size,
+      remaining: 0,
     };
     files.push(file);
     let offset = 0;
     for (const [hash, length] of source.extents ?? []) {
       if (hash) {
         pushTo(targets, hash, { file, offset });
+        file.remaining++;
       }
       offset += length;
     }
@@ -118,38 +121,39 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
   result.needsRetrieval = await packsNeedingRetrieval(repo.storage, byPack.keys());
   if (result.needsRetrieval.length > 0) return { ...result, status: 'needs_retrieval' };
 
+  const openFiles = new OpenFiles();
   try {
     for (const entry of selected)
       if (entry.type === 'directory') await mkdir(destOf(entry.path), { recursive: true });
+    const made = new Set<string>();
     for (const file of files) {
-      await mkdir(path.dirname(file.dest), { recursive: true });
-      await (await open(file.temp, 'w', 0o600)).close();
-      await truncate(file.temp, file.entry.size); // leaves holes where no chunk is written
+      const dir = path.dirname(file.dest);
+      if (!made.has(dir)) await mkdir(dir, { recursive: true });
+      made.add(dir);
+      if (file.remaining === 0) await openFiles.createEmpty(file);
     }
     const limiter = new Limiter(options.concurrency ?? 4);
-    await Promise.all(
+    let failed = false;
+    // Settle every pack before cleaning up, so no write lands after the temp files are removed.
+    const outcomes = await Promise.allSettled(
       [...byPack].map(([pack, blobs]) =>
-        limiter.run(() =>
-          readPackBlobs(repo, pack, blobs, async (hash, data) => {
-            for (const { file, offset } of targets.get(hash) ?? []) {
-              const handle = await open(file.temp, 'r+');
-              try {
-                await handle.write(data, 0, data.length, offset);
-              } finally {
-                await handle.close();
-              }
-              result.bytes += data.length;
-            }
-          }),
-        ),
+        limiter.run(async () => {
+          if (failed) return;
+          await readPackBlobs(repo, pack, blobs, async (hash, data) => {
+            const places = targets.get(hash) ?? [];
+            await Promise.all(places.map(({ file, offset }) => openFiles.write(file, data, offset)));
+            result.bytes += data.length * places.length;
+          }).catch((error: unknown) => {
+            failed = true;
+            throw error;
+          });
+        }),
       ),
     );
-    for (const file of files) {
-      const handle = await open(file.temp, 'r+');
-      await handle.sync();
-      await handle.close();
-    }
+    const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (rejected) throw rejected.reason;
   } catch (error) {
+    await openFiles.closeAll();
     await Promise.all(files.map((f) => rm(f.temp, { force: true })));
     throw error;
   }
@@ -160,11 +164,17 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     result.writtenBeside.push({ path: dest, writtenAs: `${dest}.TMP` });
     return `${dest}.TMP`;
   };
-  for (const file of files) {
-    await applyAttributes(file.temp, file.entry);
-    await rename(file.temp, finalName(file.dest));
-    result.entries++;
-  }
+  // Independent files: overlap their attribute and rename calls on the thread pool.
+  const placing = new Limiter(16);
+  await Promise.all(
+    files.map((file) =>
+      placing.run(async () => {
+        await applyAttributes(file.temp, file.entry);
+        await rename(file.temp, finalName(file.dest));
+        result.entries++;
+      }),
+    ),
+  );
   for (const entry of selected) {
     if (entry.type === 'symlink') {
       const dest = destOf(entry.path);

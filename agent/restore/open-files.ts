@@ -1,0 +1,96 @@
+/**
+ * The restore's temp files, kept open while their chunks arrive: a file is
+ * created (and sized, leaving holes) on its first chunk, written at each
+ * chunk's offset, and fsynced and closed after its last one. At most `limit`
+ * idle files stay open at once; one closed early is reopened if another of
+ * its chunks comes. This replaces an open/write/close per chunk.
+ */
+import { type FileHandle, open } from 'node:fs/promises';
+
+export interface TempFile {
+  temp: string;
+  size: number;
+  /** Chunk writes still to come; the file is finished when it reaches 0. */
+  remaining: number;
+}
+
+interface Slot {
+  file: TempFile;
+  handle?: Promise<FileHandle>;
+  created: boolean;
+  users: number;
+}
+
+export class OpenFiles {
+  private readonly slots = new Map<TempFile, Slot>();
+  /** Slots holding a handle, oldest first (Map keeps insertion order). */
+  private readonly open = new Map<TempFile, Slot>();
+
+  constructor(private readonly limit = 256) {}
+
+  /** Creates a file that gets no chunk at all (empty, or nothing but holes). */
+  async createEmpty(file: TempFile): Promise<void> {
+    const handle = await open(file.temp, 'w', 0o600);
+    try {
+      await handle.truncate(file.size);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async write(file: TempFile, data: Buffer, offset: number): Promise<void> {
+    let slot = this.slots.get(file);
+    if (!slot) {
+      slot = { file, created: false, users: 0 };
+      this.slots.set(file, slot);
+    }
+    slot.users++;
+    try {
+      if (!slot.handle) {
+        slot.handle = this.openSlot(slot);
+        this.open.set(file, slot);
+      }
+      const handle = await slot.handle;
+      await handle.write(data, 0, data.length, offset);
+      if (--file.remaining === 0) {
+        this.open.delete(file);
+        slot.handle = undefined;
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }
+    } finally {
+      slot.users--;
+    }
+    await this.evictIdle();
+  }
+
+  /** Closes every handle still open (after a failure: the caller removes the temp files). */
+  async closeAll(): Promise<void> {
+    const handles = [...this.open.values()].map((s) => s.handle);
+    this.open.clear();
+    await Promise.all(handles.map((h) => h?.then((handle) => handle.close()).catch(() => undefined)));
+  }
+
+  private async openSlot(slot: Slot): Promise<FileHandle> {
+    if (slot.created) return open(slot.file.temp, 'r+');
+    slot.created = true;
+    const handle = await open(slot.file.temp, 'w', 0o600);
+    await handle.truncate(slot.file.size); // holes stay unwritten
+    return handle;
+  }
+
+  private async evictIdle(): Promise<void> {
+    for (const [file, slot] of this.open) {
+      if (this.open.size <= this.limit) return;
+      if (slot.users > 0 || !slot.handle) continue;
+      const handle = slot.handle;
+      slot.handle = undefined;
+      this.open.delete(file);
+      await (await handle).close(); // written but not yet synced: the last write to it syncs
+    }
+  }
+}

@@ -1,0 +1,432 @@
+/**
+ * `npm run bench -- backup`: Tidemark's backup engine against restic on the
+ * same generated ≈1 GB dataset (compressible logs, random binaries, many
+ * small files, a few large files), both into a local directory repository
+ * (and both into moto S3 with BENCH_BACKUP_S3=1). Both tools run as child
+ * processes under `/usr/bin/time`, so wall time and peak memory (max RSS)
+ * are measured the same way; ours runs from an esbuild bundle under plain
+ * node, as the agent would ship. Measures: full backup throughput,
+ * unchanged re-backup time, repository growth after ~1% of files are
+ * edited, restore throughput, peak memory. The machine is small and shared,
+ * so every measure is repeated (BENCH_BACKUP_RUNS, default 3) and the
+ * median reported. The last line is one JSON array, one object per measure,
+ * `ratio` = ours / peer.
+ *
+ * restic runs with repository format 2 (compression auto, i.e. zstd), its
+ * fair counterpart: format 1 does not compress at all.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { runBackup } from '../agent/backup/backup.js';
+import { DirectoryView } from '../agent/backup/directory-view.js';
+import { KmsKeyWrapper } from '../agent/backup/key-wrapper.js';
+import { initRepository, openRepository } from '../agent/backup/repository.js';
+import type { StorageBackend } from '../agent/backup/storage.js';
+import { LocalDirectoryStorage } from '../agent/backup/storage-local.js';
+import { S3Storage } from '../agent/backup/storage-s3.js';
+import { runRestore } from '../agent/restore/restore.js';
+
+const MiB = 1024 * 1024;
+const CHILD_FLAG = '--tidemark-backup-child';
+const RESTIC_PASSWORD = 'bench-only-password';
+
+// ---------------------------------------------------------------- child side
+
+type StorageSpec = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; repo: string };
+interface ChildArgs {
+  op: 'init' | 'backup' | 'restore';
+  storage: StorageSpec;
+  kmsKeyId: string;
+  source?: string;
+  target?: string;
+}
+
+function storageOf(spec: StorageSpec): StorageBackend {
+  return spec.kind === 'local'
+    ? new LocalDirectoryStorage(spec.dir)
+    : new S3Storage({ bucket: spec.bucket, repo: spec.repo });
+}
+
+async function childMain(args: ChildArgs): Promise<void> {
+  const storage = storageOf(args.storage);
+  const wrapper = new KmsKeyWrapper(args.kmsKeyId);
+  if (args.op === 'init') {
+    await initRepository(storage, wrapper);
+    return;
+  }
+  const repo = await openRepository(storage, wrapper);
+  if (args.op === 'backup') {
+    const { manifest } = await runBackup({
+      repo,
+      view: new DirectoryView(),
+      sources: [{ viewPath: args.source as string, masterPath: '/data' }],
+      masterHost: 'bench',
+    });
+    console.log(JSON.stringify(manifest.stats));
+  } else {
+    const result = await runRestore({
+      repo,
+      session: (await latestSession(storage)) as string,
+      destination: args.target as string,
+      stripPrefix: '/data',
+    });
+    console.log(JSON.stringify({ entries: result.entries, bytes: result.bytes }));
+  }
+}
+
+async function latestSession(storage: StorageBackend): Promise<string | undefined> {
+  const sessions = (await storage.list('sessions/'))
+    .filter((o) => o.key.endsWith('/manifest'))
+    .sort((a, b) => a.modified.getTime() - b.modified.getTime());
+  return sessions.at(-1)?.key.split('/')[1];
+}
+
+// --------------------------------------------------------------- the dataset
+
+/** A pseudo-random stream that is cheap to make: log lines with varying fields compress ≈5–8×. */
+function logText(bytes: number, seed: number): Buffer {
+  const lines: string[] = [];
+  let size = 0;
+  let n = seed * 7919;
+  const paths = ['/api/v1/items', '/api/v1/users', '/healthz', '/api/v2/orders', '/static/app.js'];
+  while (size < bytes) {
+    n = (n * 1103515245 + 12345) >>> 0;
+    const line = `2026-0${1 + (n % 9)}-${10 + (n % 18)}T${String(n % 24).padStart(2, '0')}:${String((n >> 5) % 60).padStart(2, '0')}:${String((n >> 11) % 60).padStart(2, '0')}.${n % 1000}Z host-${n % 37} svc[${n % 30000}]: GET ${paths[n % paths.length]}/${n % 100000} ${n % 13 === 0 ? 500 : 200} ${n % 900}ms user=u${(n >> 3) % 50000} trace=${n.toString(16)}\n`;
+    lines.push(line);
+    size += line.length;
+  }
+  return Buffer.from(lines.join('')).subarray(0, bytes);
+}
+
+interface DatasetSpec {
+  logs: number;
+  binaries: number;
+  small: number;
+  scale: number;
+}
+
+/** Writes the dataset once; a marker with its spec lets later runs reuse it. */
+async function ensureDataset(root: string, spec: DatasetSpec): Promise<void> {
+  const marker = path.join(root, '..', 'dataset.json');
+  const wanted = JSON.stringify(spec);
+  if ((await readFile(marker, 'utf8').catch(() => '')) === wanted) return;
+  await rm(root, { recursive: true, force: true });
+  const s = spec.scale;
+  await mkdir(path.join(root, 'logs'), { recursive: true });
+  for (let i = 0; i < spec.logs; i++)
+    await writeFile(path.join(root, 'logs', `app-${i}.log`), logText(Math.round(6 * MiB * s), i));
+  await mkdir(path.join(root, 'bin'), { recursive: true });
+  for (let i = 0; i < spec.binaries; i++)
+    await writeFile(
+      path.join(root, 'bin', `blob-${i}.bin`),
+      randomBytes(Math.round((1 + (i % 8)) * MiB * s)),
+    );
+  for (let i = 0; i < spec.small; i++) {
+    const dir = path.join(root, 'small', `d${String(Math.floor(i / 100)).padStart(3, '0')}`);
+    if (i % 100 === 0) await mkdir(dir, { recursive: true });
+    const size = 512 + ((i * 2654435761) % (24 * 1024));
+    await writeFile(
+      path.join(dir, `f${i}.${i % 2 ? 'dat' : 'txt'}`),
+      i % 2 ? randomBytes(size) : logText(size, i),
+    );
+  }
+  await mkdir(path.join(root, 'large'), { recursive: true });
+  await writeFile(path.join(root, 'large', 'random.img'), randomBytes(Math.round(128 * MiB * s)));
+  await writeFile(path.join(root, 'large', 'text.db'), logText(Math.round(128 * MiB * s), 99));
+  const mixed = await open(path.join(root, 'large', 'mixed.vmdk'), 'w');
+  for (let i = 0; i < Math.round(100 * s); i++)
+    await mixed.write(i % 3 === 0 ? randomBytes(MiB) : logText(MiB, 1000 + i));
+  await mixed.close();
+  await writeFile(marker, wanted);
+}
+
+async function listFiles(root: string): Promise<string[]> {
+  const names = await readdir(root, { recursive: true, withFileTypes: true });
+  return names
+    .filter((d) => d.isFile())
+    .map((d) => path.join(d.parentPath, d.name))
+    .sort();
+}
+
+async function treeBytes(root: string): Promise<number> {
+  let total = 0;
+  for (const file of await listFiles(root)) total += (await stat(file)).size;
+  return total;
+}
+
+/** Edits ~1% of the files in place (every 100th, shifted per run): 4 KiB or a quarter of the file, mid-file. */
+async function editOnePercent(files: string[], run: number): Promise<number> {
+  let edited = 0;
+  for (let i = run % 100; i < files.length; i += 100) {
+    const file = files[i] as string;
+    const size = (await stat(file)).size;
+    const length = Math.max(1, Math.min(4096, Math.floor(size / 4)));
+    const handle = await open(file, 'r+');
+    await handle.write(randomBytes(length), 0, length, Math.floor(size / 2));
+    await handle.close();
+    edited++;
+  }
+  return edited;
+}
+
+/** path → sha256 of every file under root, for the restore check. */
+async function digestTree(root: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const file of await listFiles(root))
+    out.set(
+      path.relative(root, file),
+      createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex'),
+    );
+  return out;
+}
+
+// -------------------------------------------------------------- measuring
+
+interface Timed {
+  seconds: number;
+  maxRssMiB: number;
+  stdout: string;
+}
+
+/** Runs a command under /usr/bin/time: wall time from here, peak RSS from the kernel's rusage. */
+async function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
+  const rssFile = path.join(tmpdir(), `tm-bench-time-${process.pid}`);
+  const started = performance.now();
+  const stdout = await new Promise<string>((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, command, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`${command} ${args[0]} exited ${code}: ${err.slice(-2000)}`)),
+    );
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const maxRssKiB = Number((await readFile(rssFile, 'utf8')).trim().split('\n').at(-1));
+  await rm(rssFile, { force: true });
+  return { seconds, maxRssMiB: maxRssKiB / 1024, stdout };
+}
+
+interface Tool {
+  name: 'ours' | 'restic';
+  init(): Promise<void>;
+  backup(): Promise<Timed>;
+  restore(target: string): Promise<Timed>;
+  /** Repository bytes (local repositories only; undefined on S3). */
+  size(): Promise<number | undefined>;
+}
+
+function oursTool(bundle: string, storage: StorageSpec, kmsKeyId: string, source: string): Tool {
+  const run = (args: Omit<ChildArgs, 'storage' | 'kmsKeyId'>) =>
+    timed(
+      process.execPath,
+      [bundle, CHILD_FLAG, JSON.stringify({ ...args, storage, kmsKeyId })],
+      process.env,
+    );
+  return {
+    name: 'ours',
+    init: async () => {
+      await run({ op: 'init' });
+    },
+    backup: () => run({ op: 'backup', source }),
+    restore: (target) => run({ op: 'restore', target }),
+    size: async () => (storage.kind === 'local' ? treeBytes(storage.dir) : undefined),
+  };
+}
+
+function resticTool(repo: string, cacheDir: string, source: string, s3: boolean): Tool {
+  const env = { ...process.env, RESTIC_PASSWORD, RESTIC_REPOSITORY: repo };
+  const common = ['--cache-dir', cacheDir, ...(s3 ? ['-o', 's3.region=us-east-1'] : [])];
+  return {
+    name: 'restic',
+    init: async () => {
+      await promisify(execFile)('restic', ['init', '--repository-version', '2', ...common], { env });
+    },
+    backup: () => timed('restic', ['backup', source, '--host', 'bench', '-q', ...common], env),
+    restore: (target) => timed('restic', ['restore', 'latest', '--target', target, ...common], env),
+    size: async () => (s3 ? undefined : treeBytes(repo)),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+type Measure = 'full' | 'unchanged' | 'growth' | 'restore' | 'rssBackup' | 'rssRestore' | 'stored';
+
+async function bundleChild(root: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = path.join(
+    root,
+    'node_modules',
+    '.cache',
+    'tidemark-bench',
+    `backup-child-${process.pid}.mjs`,
+  );
+  await build({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // Everything in one file, ESM builds of the SDK preferred so unused clients are shaken out: that is
+    // how an agent ships, and it keeps module loading out of the figures.
+    mainFields: ['module', 'main'],
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
+    external: ['esbuild', '*/test/agent/backup/cloud.js'],
+    outfile,
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+export async function runBackupBenchmark(): Promise<void> {
+  const { startTestCloud } = await import('../test/agent/backup/cloud.js');
+  const runs = Number(process.env.BENCH_BACKUP_RUNS ?? 3);
+  const scale = Number(process.env.BENCH_BACKUP_SCALE ?? 1);
+  const useS3 = process.env.BENCH_BACKUP_S3 === '1';
+  const base = process.env.BENCH_BACKUP_DIR ?? path.join(tmpdir(), 'tidemark-bench-backup');
+  const source = path.join(base, 'data');
+  const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+  const generated = performance.now();
+  await ensureDataset(source, { logs: 40, binaries: 60, small: Math.round(12_000 * scale), scale });
+  const files = await listFiles(source);
+  const datasetBytes = await treeBytes(source);
+  console.log(
+    `dataset ${source}: ${files.length} files, ${(datasetBytes / MiB).toFixed(0)} MiB (ready in ${((performance.now() - generated) / 1000).toFixed(1)} s)`,
+  );
+  const bundle = await bundleChild(repoRoot);
+  const cloud = await startTestCloud();
+  const results: Record<'ours' | 'restic', Record<Measure, number[]>> = {
+    ours: { full: [], unchanged: [], growth: [], restore: [], rssBackup: [], rssRestore: [], stored: [] },
+    restic: { full: [], unchanged: [], growth: [], restore: [], rssBackup: [], rssRestore: [], stored: [] },
+  };
+  try {
+    for (let run = 0; run < runs; run++) {
+      const work = path.join(base, `run-${run}`);
+      await rm(work, { recursive: true, force: true });
+      await mkdir(work, { recursive: true });
+      const resticUrl = useS3
+        ? `s3:${cloud.moto.url}/${cloud.bucket}/restic-${run}`
+        : path.join(work, 'restic-repo');
+      const tools = [
+        oursTool(
+          bundle,
+          useS3
+            ? { kind: 's3', bucket: cloud.bucket, repo: `ours-${run}` }
+            : { kind: 'local', dir: path.join(work, 'ours-repo') },
+          cloud.kmsKeyId,
+          source,
+        ),
+        resticTool(resticUrl, path.join(work, 'restic-cache'), source, useS3),
+      ];
+      // Interleaved, so both tools see the same data and the same background load.
+      for (const tool of tools) await tool.init();
+      for (const tool of tools) {
+        const t = await tool.backup();
+        results[tool.name].full.push(datasetBytes / MiB / t.seconds);
+        results[tool.name].rssBackup.push(t.maxRssMiB);
+        results[tool.name].stored.push(((await tool.size()) ?? Number.NaN) / MiB);
+        console.log(
+          `run ${run} ${tool.name} full backup: ${t.seconds.toFixed(2)} s, max RSS ${t.maxRssMiB.toFixed(0)} MiB`,
+        );
+      }
+      for (const tool of tools) {
+        const t = await tool.backup();
+        results[tool.name].unchanged.push(t.seconds);
+        console.log(`run ${run} ${tool.name} unchanged re-backup: ${t.seconds.toFixed(2)} s`);
+      }
+      const edited = await editOnePercent(files, run);
+      for (const tool of tools) {
+        const before = (await tool.size()) ?? Number.NaN;
+        const t = await tool.backup();
+        const growth = (((await tool.size()) ?? Number.NaN) - before) / MiB;
+        results[tool.name].growth.push(growth);
+        console.log(
+          `run ${run} ${tool.name} after editing ${edited} files: +${growth.toFixed(2)} MiB in ${t.seconds.toFixed(2)} s`,
+        );
+      }
+      const expected = run === 0 ? await digestTree(source) : undefined;
+      for (const tool of tools) {
+        const target = path.join(work, `restore-${tool.name}`);
+        const t = await tool.restore(target);
+        results[tool.name].restore.push(datasetBytes / MiB / t.seconds);
+        results[tool.name].rssRestore.push(t.maxRssMiB);
+        console.log(
+          `run ${run} ${tool.name} restore: ${t.seconds.toFixed(2)} s, max RSS ${t.maxRssMiB.toFixed(0)} MiB`,
+        );
+        if (expected) {
+          // restic restores the absolute source path under the target.
+          const restored = await digestTree(tool.name === 'ours' ? target : path.join(target, source));
+          const wrong = [...expected].filter(([p, d]) => restored.get(p) !== d).length;
+          if (wrong > 0 || restored.size !== expected.size)
+            throw new Error(
+              `${tool.name} restored ${restored.size} files, ${wrong} of ${expected.size} differ`,
+            );
+          console.log(`run ${run} ${tool.name} restore verified: ${restored.size} files byte-for-byte`);
+        }
+        await rm(target, { recursive: true, force: true });
+      }
+      await rm(work, { recursive: true, force: true });
+    }
+  } finally {
+    await cloud.moto.stop();
+  }
+
+  const target = useS3 ? 'moto S3' : 'local directory';
+  const rows: Array<{ measure: string; key: Measure; unit: string }> = [
+    { measure: `full backup throughput (${target})`, key: 'full', unit: 'MiB/s' },
+    { measure: `unchanged re-backup time (${target})`, key: 'unchanged', unit: 's' },
+    { measure: `repository growth after editing 1% of files (${target})`, key: 'growth', unit: 'MiB' },
+    { measure: `restore throughput (${target})`, key: 'restore', unit: 'MiB/s' },
+    { measure: 'peak memory, full backup (max RSS)', key: 'rssBackup', unit: 'MiB' },
+    { measure: 'peak memory, restore (max RSS)', key: 'rssRestore', unit: 'MiB' },
+    { measure: `repository size after full backup (${target})`, key: 'stored', unit: 'MiB' },
+  ];
+  const out = rows
+    .map(({ measure, key, unit }) => {
+      const ours = median(results.ours[key]);
+      const peer = median(results.restic[key]);
+      return {
+        measure: `${measure}, median of ${runs}`,
+        ours: round(ours),
+        peer: round(peer),
+        ratio: round(ours / peer),
+        unit,
+      };
+    })
+    .filter((row) => Number.isFinite(row.ours));
+  console.log(JSON.stringify(out));
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+if (process.argv[2] === CHILD_FLAG) await childMain(JSON.parse(process.argv[3] as string) as ChildArgs);
