@@ -121,3 +121,27 @@ export const RestoreOutput = z.object({
   needsRetrieval: z.array(z.string()).default([]),
 });
 export type RestoreOutput = z.infer<typeof RestoreOutput>;
+
+/**
+ * POST /agent/credentials: short-lived credentials for one scenario's media,
+ * scoped to its repository prefix and KMS key, so backup data goes from the
+ * agent straight to S3 without long-lived keys on the host.
+ */
+export const MediaCredentialsRequest = z.object({
+  scenarioId: z.string().min(1),
+  purpose: z.enum(['backup', 'restore', 'test']),
+});
+export type MediaCredentialsRequest = z.infer<typeof MediaCredentialsRequest>;
+export const MediaCredentials = z.object({
+  accessKeyId: z.string().min(1),
+  secretAccessKey: z.string().min(1),
+  sessionToken: z.string().min(1),
+  expiration: z.iso.datetime(),
+  region: z.string().min(1),
+  bucket: z.string().min(3).max(63),
+  prefix: z.string().min(1).max(512),
+  kmsKeyId: z.string().min(1),
+});
+export type MediaCredentials = z.infer<typeof MediaCredentials>;
+export type ReleaseSnapshotsOutput = z.infer<typeof ReleaseSnapshotsOutput>;
+export type AssuredRecoveryOutput = z.infer<typeof AssuredRecoveryOutput>;

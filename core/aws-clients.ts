@@ -62,3 +62,26 @@ export const clients = {
   sts: () => cached('STS', () => new STSClient(baseConfig('STS'))),
   ec2: () => cached('EC2', () => new EC2Client(baseConfig('EC2'))),
 };
+
+/** Short-lived credentials for one scope (an agent's media access); never cached here, their holder renews them. */
+export interface ScopedCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+  region: string;
+}
+
+/** S3 and KMS clients signing with the given credentials, at the same endpoints as `clients`. */
+export function scopedClients(credentials: ScopedCredentials): { s3: S3Client; kms: KMSClient } {
+  const { region, ...identity } = credentials;
+  return {
+    s3: new S3Client({
+      ...baseConfig('S3'),
+      region,
+      credentials: identity,
+      forcePathStyle: endpointFor('S3') !== undefined,
+    }),
+    kms: new KMSClient({ ...baseConfig('KMS'), region, credentials: identity }),
+  };
+}

@@ -6,6 +6,7 @@
  * ApiError with the API's code and status.
  */
 import { z } from 'zod';
+import { MediaCredentials, type MediaCredentialsRequest } from '../../core/agent-commands.js';
 import { type AgentCommand, Command, type CommandResult } from '../../core/command.js';
 import { Host } from '../../core/host.js';
 import type { Entity } from '../../core/scenario.js';
@@ -140,6 +141,21 @@ export class ControlPlaneClient {
     signal?: AbortSignal,
   ): Promise<Delivery> {
     return this.#report(`/agent/scenarios/${encodeURIComponent(scenarioId)}/status`, report, signal);
+  }
+
+  /** Short-lived credentials for a scenario's media; undefined while the control plane lacks the route (404). */
+  async mediaCredentials(
+    request: MediaCredentialsRequest,
+    signal?: AbortSignal,
+  ): Promise<MediaCredentials | undefined> {
+    try {
+      return MediaCredentials.parse(
+        await this.#call('POST', '/agent/credentials', { body: request, signal }),
+      );
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return undefined;
+      throw error;
+    }
   }
 
   async #report(path: string, body: unknown, signal?: AbortSignal): Promise<Delivery> {

@@ -1,0 +1,43 @@
+/**
+ * Opens a scenario's deduplicating repository on its media (`s3://<bucket>/repos/<scenarioId>/`,
+ * data key wrapped by the scenario's KMS key). A backup creates it on first
+ * use; a restore needs it to exist (E3371 otherwise: the catalog names a
+ * session the media does not hold).
+ */
+import { type RepositoryLocation, repositoryPrefixOf } from '../../core/agent-commands.js';
+import { TidemarkError } from '../../core/error-catalogue.js';
+import { KmsKeyWrapper } from '../backup/key-wrapper.js';
+import { initRepository, openRepository, type Repository } from '../backup/repository.js';
+import { S3Storage } from '../backup/storage-s3.js';
+
+export async function openMediaRepository(
+  scenarioId: string,
+  location: RepositoryLocation,
+  /** A backup creates a missing repository; a restore of `session` needs it. */
+  mode: { create: true } | { session: number },
+): Promise<Repository> {
+  const prefix = location.prefix.replace(/\/+$/, '');
+  // S3Storage keeps repositories under `repos/`: one per scenario, never another scenario's.
+  if (prefix !== repositoryPrefixOf(scenarioId))
+    throw new TidemarkError(
+      'AE0468',
+      `repository prefix ${location.prefix} is not ${repositoryPrefixOf(scenarioId)}, the repository of scenario ${scenarioId}`,
+      400,
+      'repository.prefix',
+    );
+  const storage = new S3Storage({ bucket: location.bucket, repo: scenarioId });
+  const wrapper = new KmsKeyWrapper(location.kmsKeyId);
+  try {
+    return await openRepository(storage, wrapper);
+  } catch (error) {
+    const missing = error instanceof TidemarkError && error.code === 'NotFound';
+    if (!missing) throw error;
+    if ('session' in mode)
+      throw TidemarkError.fromCatalogue(
+        'E3371',
+        { session: mode.session, media: storage.location, mediaId: scenarioId },
+        404,
+      );
+    return initRepository(storage, wrapper);
+  }
+}
