@@ -125,6 +125,11 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
     const stats = new Map(
       s.roots.map((root) => [root, { root, created: 0, changed: 0, removed: 0, renamed: 0, bytesSent: 0 }]),
     );
+    // Refuse before anything is opened, so a bad assignment leaves no file handle behind.
+    for (const r of s.replicas) {
+      if (!a.peers.some((p) => p.host === r.host))
+        throw new TidemarkError('AE0467', `no address for replica host ${r.host} of scenario ${s.name}`);
+    }
     const channels: { host: string; spool: Spool; sigs: SignatureStore }[] = [];
     for (const r of s.replicas) {
       const base = join(this.dirOf(s.id), 'master', r.host);
