@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { HostName } from './host.js';
 import { AbsolutePath } from './scenario.js';
-import { JobResult } from './workflow-input.js';
+import { JobResult, RetrievalTier } from './workflow-input.js';
 
 export { JobResult };
 
@@ -63,13 +63,36 @@ export function scheduleExpressionOf(schedule: JobSchedule): string {
 /** A scenario named in a request: its id (`s-…`) or its unique name. */
 export const ScenarioRef = z.string().min(1).max(100);
 
-export const RestoreTarget = z.strictObject({
-  sessionId: z.string().min(1).max(200),
-  /** Where on the destination host the data is written. */
-  destination: AbsolutePath,
-  /** The destination host; the scenario's master when absent (restore to the original location). */
-  host: HostName.optional(),
-});
+export const RestoreTarget = z
+  .strictObject({
+    /** The session (its number) to restore from: the recovery point of a tree or query restore too. */
+    sessionId: z.string().min(1).max(200),
+    /** Where on the destination host the data is written (an alternate location); unused for `to` original or replica. */
+    destination: AbsolutePath.optional(),
+    /** The destination host; the scenario's master when absent (restore to the original location). */
+    host: HostName.optional(),
+    /**
+     * Where the data lands: `alternate` (default) under `destination` on `host`, `original` over
+     * the master's own paths, `replica` into the first replica's directory (then it resynchronizes).
+     */
+    to: z.enum(['alternate', 'original', 'replica']).optional(),
+    /** By tree: the master paths (files or directories) to restore from the session. */
+    paths: z.array(AbsolutePath).min(1).max(1000).optional(),
+    /** By query: a file-name wildcard pattern matched over the session's name index. */
+    pattern: z.string().min(1).max(1024).optional(),
+    /** Retrieval tier for sessions in a Glacier tier (default standard). */
+    tier: RetrievalTier.optional(),
+    /** Restore to the original location even when the scenario cannot be stopped (else AE0464). */
+    continueRestoreIfCannotStop: z.boolean().optional(),
+  })
+  .refine((target) => !(target.paths && target.pattern), {
+    message: 'restore by tree (paths) or by query (pattern), not both',
+    path: ['pattern'],
+  })
+  .refine((target) => (target.to ?? 'alternate') !== 'alternate' || target.destination !== undefined, {
+    message: 'an alternate-location restore needs a destination folder',
+    path: ['destination'],
+  });
 export type RestoreTarget = z.infer<typeof RestoreTarget>;
 
 export const SubmitJobRequest = z.discriminatedUnion('kind', [
@@ -111,6 +134,8 @@ export const Job = z.object({
   startedAt: z.iso.datetime().optional(),
   endedAt: z.iso.datetime().optional(),
   submittedBy: z.string(),
+  /** The submitter's host scope at submit time (absent: all hosts); the workflow checks it again (AE0459). */
+  submitterHostScope: z.array(z.string()).optional(),
   executionArn: z.string().optional(),
   scheduleName: z.string().optional(),
 });

@@ -40,13 +40,16 @@ const JOB_EXECUTIONS =
 const NAME_INDEXES =
   's3:GetObject on the file-name index objects only (<media prefix>/sessions/<number>/names): sessions and media prefixes are created at run time, so their keys cannot be listed in the policy; packs and manifests stay out of reach.';
 
+const REPOSITORY_OBJECTS =
+  'The restore steps read (name index, Glacier state via HeadObject) or request retrieval of objects under repos/ only: every scenario has its own repository repos/<scenarioId>/, created at run time, so the keys cannot be listed in the policy.';
+
 export function applyNagSuppressions(stack: TidemarkStack): void {
   const { api, workflows, storage } = stack;
   const tableIndexes = `Resource::<${logicalId(storage.table.node.defaultChild)}.Arn>/index/*`;
 
   const readers = [api.authorizerFunction];
-  const writers = [...api.routeFunctions.values(), workflows.dispatchCommand];
-  const pureSteps = [workflows.validateBackupJob, workflows.summarizeBackupJob, workflows.validateRestoreJob];
+  const writers = [...api.routeFunctions.values(), ...workflows.tableWriters()];
+  const pureSteps = [workflows.validateBackupJob, workflows.requestRetrieval, workflows.checkRetrieval];
 
   for (const fn of [...readers, ...writers, ...pureSteps]) {
     const entry: unknown = (fn.node.defaultChild as CfnResource).getMetadata(METADATA.entry);
@@ -68,9 +71,27 @@ export function applyNagSuppressions(stack: TidemarkStack): void {
   const machines: [sfn.StateMachine, NodejsFunction[]][] = [
     [
       workflows.backup.stateMachine,
-      [workflows.validateBackupJob, workflows.dispatchCommand, workflows.summarizeBackupJob],
+      [
+        workflows.validateBackupJob,
+        workflows.dispatchCommand,
+        workflows.prepareScenario,
+        workflows.allocateSessions,
+        workflows.commitSessions,
+        workflows.releaseLock,
+        workflows.finishBackupJob,
+      ],
     ],
-    [workflows.restore.stateMachine, [workflows.validateRestoreJob, workflows.dispatchCommand]],
+    [
+      workflows.restore.stateMachine,
+      [
+        workflows.dispatchCommand,
+        workflows.resolveRestore,
+        workflows.requestRetrieval,
+        workflows.checkRetrieval,
+        workflows.restartScenario,
+        workflows.finishRestoreJob,
+      ],
+    ],
   ];
   for (const [machine, invoked] of machines) {
     acknowledge(machine.role, 'AwsSolutions-IAM5[Resource::*]', STATE_MACHINE_LOGS);
@@ -95,6 +116,12 @@ export function applyNagSuppressions(stack: TidemarkStack): void {
     for (const machine of [workflows.backup.stateMachine, workflows.restore.stateMachine]) {
       acknowledge(roleOf(fn), `AwsSolutions-IAM5[${executionsOf(machine)}]`, JOB_EXECUTIONS);
     }
+  }
+
+  // Restore steps: objects of the scenario repositories, whose scenario ids and pack names are data.
+  const repositoryObjects = `Resource::<${logicalId(storage.mediaBucket.node.defaultChild)}.Arn>/repos/*`;
+  for (const fn of [workflows.resolveRestore, workflows.requestRetrieval, workflows.checkRetrieval]) {
+    acknowledge(roleOf(fn), `AwsSolutions-IAM5[${repositoryObjects}]`, REPOSITORY_OBJECTS);
   }
 
   // Restore by tree and by query: the name-index objects of every session, whose numbers and media prefixes are data.

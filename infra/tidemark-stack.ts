@@ -43,12 +43,19 @@ export class TidemarkStack extends Stack {
       [ENV.mediaKeyId]: key.keyArn,
     };
 
-    this.workflows = new Workflows(this, 'Workflows', { table, environment: dataEnvironment });
+    // The alert topic comes first: the workflows' last steps publish job alerts to it.
+    this.alerts = new Alerts(this, 'Alerts', { key });
+    this.workflows = new Workflows(this, 'Workflows', {
+      table,
+      mediaBucket,
+      key,
+      alertTopic: this.alerts.topic,
+      environment: { ...dataEnvironment, [ENV.alertsTopicArn]: this.alerts.topic.topicArn },
+    });
     const backupStateMachine = this.workflows.backup.stateMachine;
     const restoreStateMachine = this.workflows.restore.stateMachine;
 
     this.schedulerRole = new SchedulerRole(this, 'Scheduler', { backupStateMachine });
-    this.alerts = new Alerts(this, 'Alerts', { key });
 
     this.api = new Api(this, 'Api', {
       table,

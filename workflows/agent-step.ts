@@ -2,7 +2,8 @@
  * A workflow step that needs a host: the dispatch Lambda writes a command
  * with this step's task token, and the step waits until the agent's outcome
  * comes back through the API (SendTaskSuccess / SendTaskFailure), or until
- * its timeout passes (States.Timeout, reported as AE0469).
+ * its timeout (States.Timeout) or a missed heartbeat (States.HeartbeatTimeout)
+ * passes; both are reported as AE0469.
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -16,33 +17,33 @@ export interface AgentStepProps {
   kind: CommandKind;
   /** JSONPath of the host that runs the command. */
   hostIdPath: string;
-  /** The command's arguments; values may be JSONPath references (`sfn.JsonPath.stringAt`). */
-  args: Record<string, unknown>;
+  /** The command's arguments: an object whose values may be JSONPath references, or one JSONPath to an object. */
+  args: Record<string, unknown> | string;
   /** Where the agent's output goes in the state, so the other fields stay. */
   resultPath: string;
   /** JSONPath of the step's timeout in seconds; it is both the command's deadline and the task timeout. */
-  timeoutSecondsPath?: string;
+  timeoutSecondsPath: string;
+  /** JSONPath of the heartbeat interval: the agent must heartbeat at least this often (long steps). */
+  heartbeatSecondsPath?: string;
 }
-
-const DEFAULT_TIMEOUT_PATH = '$.timeoutSeconds';
 
 /** The dispatch payload, keyed as core/command.ts DispatchRequest expects it. */
 type DispatchPayload = Record<keyof DispatchRequest, unknown>;
 
 export function agentStep(scope: Construct, id: string, props: AgentStepProps): tasks.LambdaInvoke {
-  const timeoutPath = props.timeoutSecondsPath ?? DEFAULT_TIMEOUT_PATH;
   const payload: DispatchPayload = {
     hostId: sfn.JsonPath.stringAt(props.hostIdPath),
     kind: props.kind,
-    args: props.args,
+    args: typeof props.args === 'string' ? sfn.JsonPath.objectAt(props.args) : props.args,
     taskToken: sfn.JsonPath.taskToken,
-    timeoutSeconds: sfn.JsonPath.numberAt(timeoutPath),
+    timeoutSeconds: sfn.JsonPath.numberAt(props.timeoutSecondsPath),
   };
   return new tasks.LambdaInvoke(scope, id, {
     lambdaFunction: props.dispatch,
     integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
     payload: sfn.TaskInput.fromObject(payload),
-    taskTimeout: sfn.Timeout.at(timeoutPath),
+    taskTimeout: sfn.Timeout.at(props.timeoutSecondsPath),
+    ...(props.heartbeatSecondsPath ? { heartbeatTimeout: sfn.Timeout.at(props.heartbeatSecondsPath) } : {}),
     resultPath: props.resultPath,
     comment: `runs a '${props.kind}' command on a host and waits for the agent's outcome`,
   });

@@ -1,9 +1,11 @@
 /**
- * The backup job: validate the job, then for each scenario (at most four at
- * a time) suspend the replica, snapshot it and resume it (resume also runs
- * when the snapshot fails, so a failed job never leaves a replica
- * suspended), and fold the per-scenario outcomes into the job's result.
- * Later issues add the checks, the lock, the backup itself and retention.
+ * The backup job (docs/workflows.md): validate the job, then for each
+ * scenario (at most four at a time) check and lock it, freeze the replica
+ * (suspend, or the assured-recovery test), snapshot it, resume replication —
+ * always, also after a failure —, allocate one session per entity, back them
+ * up from the snapshot, commit them, apply snapshot retention (a failure is
+ * the warning AE0461), and release the lock on every path once it was
+ * taken. Finally the job's result, activity log and alert.
  *
  * Every state name is unique in the whole definition: the local runner binds
  * tasks by state name.
@@ -13,6 +15,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { CommandKind } from '../core/command.js';
 import { agentStep } from './agent-step.js';
 import { loggedStateMachine } from './state-machine.js';
 import { catchStepErrors } from './step-errors.js';
@@ -22,8 +25,16 @@ export interface BackupWorkflowProps {
   validateJob: lambda.IFunction;
   /** functions/steps/dispatch-command.ts */
   dispatchCommand: lambda.IFunction;
-  /** functions/steps/summarize-backup-job.ts */
-  summarizeJob: lambda.IFunction;
+  /** functions/steps/prepare-scenario.ts */
+  prepareScenario: lambda.IFunction;
+  /** functions/steps/allocate-sessions.ts */
+  allocateSessions: lambda.IFunction;
+  /** functions/steps/commit-sessions.ts */
+  commitSessions: lambda.IFunction;
+  /** functions/steps/release-lock.ts */
+  releaseLock: lambda.IFunction;
+  /** functions/steps/finish-backup-job.ts */
+  finishJob: lambda.IFunction;
   logRetention?: logs.RetentionDays;
 }
 
@@ -36,75 +47,172 @@ export class BackupWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: BackupWorkflowProps) {
     super(scope, id);
 
-    // Execution input: {jobId, scenarios: [{scenarioId, scenarioName, replicaHostId, timeoutSeconds}]}.
-    // The validated job (with defaults filled in) replaces the state.
+    // Execution input: {jobId, scenarios: [{scenarioId, scenarioName, ...}]} (core/workflow-input.ts).
     const validateJob = new tasks.LambdaInvoke(this, 'ValidateJob', {
       lambdaFunction: props.validateJob,
       payloadResponseOnly: true,
     });
 
-    const perScenario = this.scenarioBranch(props.dispatchCommand);
     const forEachScenario = new sfn.Map(this, 'ForEachScenario', {
       itemsPath: '$.scenarios',
+      itemSelector: {
+        jobId: sfn.JsonPath.stringAt('$.jobId'),
+        scenarioId: sfn.JsonPath.stringAt('$$.Map.Item.Value.scenarioId'),
+        scenarioName: sfn.JsonPath.stringAt('$$.Map.Item.Value.scenarioName'),
+      },
       maxConcurrency: SCENARIO_CONCURRENCY,
       resultPath: '$.outcomes',
-    }).itemProcessor(perScenario);
+    }).itemProcessor(this.scenarioBranch(props));
 
-    const summarizeJob = new tasks.LambdaInvoke(this, 'SummarizeJob', {
-      lambdaFunction: props.summarizeJob,
+    const finishJob = new tasks.LambdaInvoke(this, 'FinishJob', {
+      lambdaFunction: props.finishJob,
       payloadResponseOnly: true,
       payload: sfn.TaskInput.fromObject({
         jobId: sfn.JsonPath.stringAt('$.jobId'),
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
         outcomes: sfn.JsonPath.listAt('$.outcomes'),
       }),
     });
 
     this.stateMachine = loggedStateMachine(this, 'StateMachine', {
       name: 'backup',
-      comment: 'Tidemark backup job: suspend, snapshot and resume each scenario replica',
-      definition: validateJob.next(forEachScenario).next(summarizeJob),
+      comment:
+        'Tidemark backup job: per scenario check, lock, freeze, snapshot, resume, back up, commit, retain, release',
+      definition: validateJob.next(forEachScenario).next(finishJob),
       logRetention: props.logRetention,
     });
   }
 
-  /** One scenario: its item keeps {scenarioId, scenarioName, replicaHostId, timeoutSeconds} throughout. */
-  private scenarioBranch(dispatch: lambda.IFunction): sfn.IChainable {
-    const onReplica = (id: string, kind: 'suspend' | 'snapshot' | 'resume', resultPath: string) =>
+  /** One scenario: its state starts as {jobId, scenarioId, scenarioName} and ends as its ScenarioOutcome. */
+  private scenarioBranch(props: BackupWorkflowProps): sfn.IChainable {
+    const onReplica = (
+      id: string,
+      kind: CommandKind,
+      args: Record<string, unknown> | string,
+      resultPath: string,
+    ) =>
       agentStep(this, id, {
-        dispatch,
+        dispatch: props.dispatchCommand,
         kind,
-        hostIdPath: '$.replicaHostId',
-        args: {
-          scenarioId: sfn.JsonPath.stringAt('$.scenarioId'),
-          scenarioName: sfn.JsonPath.stringAt('$.scenarioName'),
-        },
+        hostIdPath: '$.prepared.replicaHostId',
+        args,
+        resultPath,
+        timeoutSecondsPath: '$.prepared.timeoutSeconds',
+      });
+    const finish = (id: string, lockHeld: boolean) =>
+      new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: props.releaseLock,
+        payloadResponseOnly: true,
+        payload: sfn.TaskInput.fromObject({ lockHeld, state: sfn.JsonPath.objectAt('$') }),
+      });
+    const lambdaStep = (
+      id: string,
+      fn: lambda.IFunction,
+      payload: Record<string, unknown>,
+      resultPath: string,
+    ) =>
+      new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: fn,
+        payloadResponseOnly: true,
+        payload: sfn.TaskInput.fromObject(payload),
         resultPath,
       });
 
-    const completed = new sfn.Pass(this, 'ScenarioCompleted', {
-      parameters: { scenarioId: sfn.JsonPath.stringAt('$.scenarioId'), status: 'completed' },
-    });
-    // Every failure path has written {code, message} at $.error before it gets here.
-    const failed = new sfn.Pass(this, 'ScenarioFailed', {
-      parameters: {
+    // Before the lock: nothing to undo. After it: release it, and resume replication while it may be frozen.
+    const rejectScenario = finish('RejectScenario', false);
+    const releaseLock = finish('ReleaseLock', true);
+    const releaseLockAfterFailure = finish('ReleaseLockAfterFailure', true);
+    const resumeAfterFailure = onReplica('ResumeAfterFailure', 'resume', '$.prepared.refArgs', '$.resumed');
+    // The first error is what the operator needs; a failed resume after it is kept beside it.
+    catchStepErrors(resumeAfterFailure, { next: releaseLockAfterFailure, errorPath: '$.resumeError' });
+    resumeAfterFailure.next(releaseLockAfterFailure);
+
+    const prepare = lambdaStep(
+      'PrepareScenario',
+      props.prepareScenario,
+      {
+        jobId: sfn.JsonPath.stringAt('$.jobId'),
         scenarioId: sfn.JsonPath.stringAt('$.scenarioId'),
-        status: 'failed',
-        error: sfn.JsonPath.objectAt('$.error'),
+        scenarioName: sfn.JsonPath.stringAt('$.scenarioName'),
       },
+      '$.prepared',
+    );
+    catchStepErrors(prepare, { next: rejectScenario });
+
+    const suspend = onReplica('SuspendReplica', 'suspend', '$.prepared.refArgs', '$.suspended');
+    const test = onReplica('TestReplica', 'test', '$.prepared.testArgs', '$.assuredRecovery');
+    const snapshot = onReplica('SnapshotReplica', 'snapshot', '$.prepared.snapshotArgs', '$.snapshot');
+    const resume = onReplica('ResumeReplica', 'resume', '$.prepared.refArgs', '$.resumed');
+    for (const step of [suspend, test, snapshot]) catchStepErrors(step, { next: resumeAfterFailure });
+    catchStepErrors(resume, { next: releaseLockAfterFailure });
+
+    const testFailed = new sfn.Pass(this, 'AssuredRecoveryFailed', {
+      parameters: {
+        Error: 'AE0457',
+        'Cause.$':
+          "States.Format('the assured-recovery test failed: {}', States.JsonToString($.assuredRecovery))",
+      },
+      resultPath: '$.error',
+    }).next(resumeAfterFailure);
+    const checkTest = new sfn.Choice(this, 'AssuredRecoveryPassed')
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.assuredRecovery.passed'),
+          sfn.Condition.booleanEquals('$.assuredRecovery.passed', true),
+        ),
+        snapshot,
+      )
+      .otherwise(testFailed);
+    const freeze = new sfn.Choice(this, 'ChooseFreeze')
+      .when(sfn.Condition.stringEquals('$.prepared.mode', 'assured_recovery'), test)
+      .otherwise(suspend);
+    test.next(checkTest);
+    suspend.next(snapshot);
+    snapshot.next(resume);
+
+    const allocate = lambdaStep(
+      'AllocateSessions',
+      props.allocateSessions,
+      {
+        scenario: sfn.JsonPath.objectAt('$.prepared.scenario'),
+        snapshot: sfn.JsonPath.objectAt('$.snapshot'),
+      },
+      '$.plan',
+    );
+    const backup = agentStep(this, 'BackupReplica', {
+      dispatch: props.dispatchCommand,
+      kind: 'backup',
+      hostIdPath: '$.prepared.replicaHostId',
+      args: {
+        jobId: sfn.JsonPath.stringAt('$.jobId'),
+        scenario: sfn.JsonPath.objectAt('$.prepared.scenario'),
+        snapshotId: sfn.JsonPath.stringAt('$.plan.snapshotId'),
+        repository: sfn.JsonPath.objectAt('$.prepared.repository'),
+        sessions: sfn.JsonPath.listAt('$.plan.sessions'),
+        applicationConsistent: sfn.JsonPath.stringAt('$.prepared.applicationConsistent'),
+      },
+      resultPath: '$.backup',
+      timeoutSecondsPath: '$.prepared.backupTimeoutSeconds',
+      heartbeatSecondsPath: '$.prepared.timeoutSeconds',
     });
+    const commit = lambdaStep(
+      'CommitSessions',
+      props.commitSessions,
+      {
+        jobId: sfn.JsonPath.stringAt('$.jobId'),
+        scenarioId: sfn.JsonPath.stringAt('$.scenarioId'),
+        scenarioName: sfn.JsonPath.stringAt('$.prepared.scenario.name'),
+        applicationConsistent: sfn.JsonPath.stringAt('$.prepared.applicationConsistent'),
+        backup: sfn.JsonPath.objectAt('$.backup'),
+      },
+      '$.committed',
+    );
+    const retain = onReplica('ReleaseSnapshots', 'release_snapshots', '$.prepared.releaseArgs', '$.released');
+    for (const step of [allocate, backup, commit]) catchStepErrors(step, { next: releaseLockAfterFailure });
+    // Retention failing is a warning: the backup is committed, the scenario ends incomplete.
+    catchStepErrors(retain, { next: releaseLock, errorPath: '$.warning' });
 
-    const suspend = onReplica('SuspendReplica', 'suspend', '$.suspendResult');
-    const snapshot = onReplica('SnapshotReplica', 'snapshot', '$.snapshotResult');
-    const resume = onReplica('ResumeReplica', 'resume', '$.resumeResult');
-    const resumeAfterFailure = onReplica('ResumeAfterFailure', 'resume', '$.resumeResult');
-
-    catchStepErrors(suspend, { next: failed });
-    catchStepErrors(snapshot, { next: resumeAfterFailure });
-    catchStepErrors(resume, { next: failed });
-    // The snapshot's error is what the operator needs; a failed resume after it is kept beside it.
-    catchStepErrors(resumeAfterFailure, { next: failed, errorPath: '$.resumeError' });
-    resumeAfterFailure.next(failed);
-
-    return suspend.next(snapshot).next(resume).next(completed);
+    resume.next(allocate).next(backup).next(commit).next(retain).next(releaseLock);
+    return prepare.next(freeze);
   }
 }

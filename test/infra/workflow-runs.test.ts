@@ -1,391 +1,612 @@
 /**
- * Runs the synthesized state machine definitions in the local Step Functions
- * service (infra/local/step-functions), as `npm start` does, with the
- * template's function ARNs resolved by the local cloud's intrinsic resolver.
- * The validate and summarize steps run their real handlers; the dispatch
- * function is a fake that checks its payload and hands it to a fake agent,
- * which answers with SendTaskSuccess / SendTaskFailure on the payload's task
- * token, or never.
+ * Runs the synthesized backup and restore state machines in the local Step
+ * Functions service, every Lambda step bound to its real handler against
+ * moto (DynamoDB, S3, SNS over HTTP, from startLocalCloud()). Only the
+ * agents are fakes: the dispatch step is replaced by a function that checks
+ * its payload (it must be what functions/steps/dispatch-command.ts accepts)
+ * and answers with SendTaskSuccess / SendTaskFailure on the task token, or
+ * never — a real agent process is the agent engineer's, and the command
+ * channel over HTTP is covered by test/integration/*-workflow.test.ts.
  */
-import type { Context } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackedUpSession, BackupArgs, RestoreArgs } from '../../core/agent-commands.js';
+import { clients } from '../../core/aws-clients.js';
 import { DispatchRequest } from '../../core/command.js';
-import { handler as summarizeBackupJob } from '../../functions/steps/summarize-backup-job.js';
-import { handler as validateBackupJob } from '../../functions/steps/validate-backup-job.js';
-import { handler as validateRestoreJob } from '../../functions/steps/validate-restore-job.js';
-import { type PhysicalResource, resolveIntrinsics } from '../../infra/local/intrinsics.js';
-import {
-  type InvokeLambda,
-  type LocalStateMachine,
-  LocalStepFunctions,
-} from '../../infra/local/step-functions/local-step-functions.js';
-import { type AslDefinition, allStates } from './definition.js';
-import { onlyResource, resourcesOf, synth } from './synth.js';
+import { ENV } from '../../core/environment.js';
+import type { Job, RestoreTarget } from '../../core/job.js';
+import type { ScenarioOptions } from '../../core/scenario.js';
+import { keys } from '../../core/table.js';
+import { listActivity } from '../../functions/repositories/activity.js';
+import { nextSessionNumber } from '../../functions/repositories/counters.js';
+import { writeNameIndex } from '../../functions/repositories/file-index.js';
+import { enrollHost } from '../../functions/repositories/hosts.js';
+import { getJob, putNewJob } from '../../functions/repositories/jobs.js';
+import { acquireLock } from '../../functions/repositories/locks.js';
+import { createScenario, findScenario } from '../../functions/repositories/scenarios.js';
+import { commitSession, getSession, recordSession } from '../../functions/repositories/sessions.js';
+import { db, tableName } from '../../functions/repositories/table.js';
+import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
+import { LocalStepFunctions } from '../../infra/local/step-functions/local-step-functions.js';
 
-type Json = Parameters<typeof JSON.stringify>[0];
+let cloud: LocalCloud;
+let dispatchArn: string;
 
-const REGION = 'us-east-1';
-const ACCOUNT = '000000000000';
-const { json } = synth();
-
-/** Every function of the template, with the ARN the state machines' tasks name. */
-const functions = resourcesOf(json, 'AWS::Lambda::Function').map(([logicalId, resource]) => ({
-  logicalId,
-  entry: String(resource.Metadata?.['tidemark:entry']),
-  arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${logicalId}`,
-}));
-
-function functionArn(entry: string): string {
-  const found = functions.find((fn) => fn.entry === entry);
-  if (!found) throw new Error(`no function runs ${entry}`);
-  return found.arn;
-}
-
-const DISPATCH = functionArn('functions/steps/dispatch-command.ts');
-
-interface Machine extends LocalStateMachine {
-  /** The waitForTaskToken states that dispatch a command to a host. */
-  agentStates: Set<string>;
-}
-
-function stateMachine(idPrefix: string, name: string): Machine {
-  const [, resource] = onlyResource(json, 'AWS::StepFunctions::StateMachine', idPrefix);
-  const resources: Record<string, PhysicalResource> = Object.fromEntries(
-    functions.map((fn) => [fn.logicalId, { ref: fn.logicalId, attributes: { Arn: fn.arn } }]),
+beforeAll(async () => {
+  cloud = await startLocalCloud();
+  const dispatch = cloud.provisioned.functions.find(
+    (fn) => fn.entry === 'functions/steps/dispatch-command.ts',
   );
-  const text = resolveIntrinsics(resource.Properties?.DefinitionString, {
-    region: REGION,
-    accountId: ACCOUNT,
-    resources,
-  });
-  const definition = JSON.parse(String(text)) as AslDefinition;
-  const agentStates = allStates(definition)
-    .filter(
-      ([, state]) =>
-        state.Type === 'Task' &&
-        /:states:::lambda:invoke\.waitForTaskToken$/.test(state.Resource ?? '') &&
-        state.Parameters?.FunctionName === DISPATCH,
-    )
-    .map(([stateName]) => stateName);
-  return {
-    arn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`,
-    name,
-    definition,
-    agentStates: new Set(agentStates),
-  };
-}
+  if (!dispatch) throw new Error('no dispatch function');
+  dispatchArn = dispatch.arn;
+});
+afterAll(async () => {
+  await cloud?.stop();
+});
 
-const backupMachine = stateMachine('WorkflowsBackup', 'backup');
-const restoreMachine = stateMachine('WorkflowsRestore', 'restore');
+const machine = (part: string) => {
+  const found = cloud.provisioned.stateMachines.find((m) => m.logicalId.includes(part));
+  if (!found) throw new Error(`no ${part} state machine`);
+  return found;
+};
 
-const lambdaContext = {
-  functionName: 'local',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:local',
-  memoryLimitInMB: '256',
-  awsRequestId: 'request',
-  logGroupName: 'local',
-  logStreamName: 'local',
-  callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} satisfies Context;
+type AgentAnswer = { output?: unknown } | { fail: string; message: string } | 'never';
+type Agent = (request: DispatchRequest) => AgentAnswer | Promise<AgentAnswer>;
 
-type StepHandler = (event: unknown, context: Context) => Promise<unknown>;
-
-/** The real step handlers, by function ARN; a thrown TidemarkError keeps its code as the error name. */
-const stepHandlers = new Map<string, StepHandler>([
-  [functionArn('functions/steps/validate-backup-job.ts'), validateBackupJob],
-  [functionArn('functions/steps/summarize-backup-job.ts'), summarizeBackupJob],
-  [functionArn('functions/steps/validate-restore-job.ts'), validateRestoreJob],
-]);
-
-/** An agent's outcome: output for SendTaskSuccess, an error (code, message) for SendTaskFailure, or never. */
-type AgentAnswer = { output: Json } | { fail: string; message: string } | 'never';
-type Agent = (state: string, request: DispatchRequest) => AgentAnswer;
-
-interface Dispatched {
-  state: string;
-  request: DispatchRequest;
-}
-
-interface RunResult {
-  status: string | undefined;
-  output?: unknown;
-  error?: string | undefined;
-  cause?: string | undefined;
-}
-
-const scenarioOf = (value: { scenarioId?: unknown } | undefined) => value?.scenarioId;
-
-/**
- * The agent state the execution entered for a scenario's `nth` dispatch (0-based), read from its
- * history. A scenario's agent steps run one after another, so its n-th dispatch comes from the n-th
- * agent state it entered; the restore job has no scenario and one agent step.
- */
-async function agentStateOf(
-  sfn: LocalStepFunctions,
-  machine: Machine,
-  executionArn: string,
-  scenarioId: unknown,
-  nth: number,
-): Promise<string> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const { events = [] } = await sfn.getExecutionHistory({ executionArn, maxResults: 1000 });
-    const entered = events.flatMap((event) => {
-      const details = event.stateEnteredEventDetails;
-      if (event.type !== 'TaskStateEntered' || !details?.name || !machine.agentStates.has(details.name)) {
-        return [];
-      }
-      const input = JSON.parse(details.input ?? '{}') as { scenarioId?: unknown };
-      return scenarioOf(input) === scenarioId ? [details.name] : [];
-    });
-    const name = entered[nth];
-    if (name) return name;
-    if (Date.now() > deadline) {
-      throw new Error(`no agent state entered for dispatch ${nth} of scenario ${String(scenarioId)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/**
- * Runs one execution of `machine` in a local Step Functions service of its own and waits for its
- * end. Every dispatch is logged with the state that made it and answered by `agent`.
- */
-async function run(
-  machine: Machine,
-  input: Json,
-  agent: Agent,
-): Promise<{ result: RunResult; log: Dispatched[] }> {
-  const log: Dispatched[] = [];
+/** Runs one execution in a local Step Functions service of its own; every dispatch is logged and answered by `agent`. */
+async function run(part: 'Backup' | 'Restore', input: unknown, agent: Agent, timeoutMs = 30_000) {
+  const log: DispatchRequest[] = [];
   const answers: Promise<void>[] = [];
-  const dispatchCounts = new Map<unknown, number>();
-  let started!: (executionArn: string) => void;
-  const executionArn = new Promise<string>((resolve) => {
-    started = resolve;
-  });
-
-  const answer = async (request: DispatchRequest, nth: number) => {
-    const state = await agentStateOf(sfn, machine, await executionArn, scenarioOf(request.args), nth);
-    log.push({ state, request });
-    const outcome = agent(state, request);
-    if (outcome === 'never') return;
-    if ('fail' in outcome) {
-      await sfn.sendTaskFailure({
-        taskToken: request.taskToken,
-        error: outcome.fail,
-        cause: outcome.message,
-      });
-    } else {
-      await sfn.sendTaskSuccess({ taskToken: request.taskToken, output: JSON.stringify(outcome.output) });
-    }
-  };
-
-  const invokeLambda: InvokeLambda = async (arn, payload) => {
-    if (arn === DISPATCH) {
-      // The payload must be what functions/steps/dispatch-command.ts accepts.
+  const sfn = new LocalStepFunctions({
+    stateMachines: [machine(part)],
+    invokeLambda: async (arn, payload) => {
+      if (arn !== dispatchArn) return cloud.lambdas.invoke(arn, payload);
       const request = DispatchRequest.parse(payload);
-      const scenarioId = scenarioOf(request.args);
-      const nth = dispatchCounts.get(scenarioId) ?? 0;
-      dispatchCounts.set(scenarioId, nth + 1);
+      log.push(request);
       // The agent answers after the dispatch has returned, as a real one polling for commands does.
-      const answered = answer(request, nth);
-      answered.catch(() => undefined); // awaited below; this only keeps it from counting as unhandled
+      const answered = (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const outcome = await agent(request);
+        if (outcome === 'never') return;
+        if ('fail' in outcome) {
+          await sfn.sendTaskFailure({
+            taskToken: request.taskToken,
+            error: outcome.fail,
+            cause: outcome.message,
+          });
+        } else {
+          await sfn.sendTaskSuccess({
+            taskToken: request.taskToken,
+            output: JSON.stringify(outcome.output ?? {}),
+          });
+        }
+      })();
+      answered.catch(() => undefined);
       answers.push(answered);
-      return { commandId: `command-${answers.length}` };
-    }
-    const handler = stepHandlers.get(arn);
-    if (!handler) throw new Error(`no local handler for ${arn}`);
-    return handler(payload, lambdaContext);
-  };
-
-  const sfn = new LocalStepFunctions({ stateMachines: [machine], invokeLambda });
+      return { commandId: `command-${log.length}` };
+    },
+  });
   try {
-    const start = await sfn.startExecution({ stateMachineArn: machine.arn, input: JSON.stringify(input) });
-    if (!start.executionArn) throw new Error('no execution ARN');
-    started(start.executionArn);
-    const end = await sfn.waitForExecution(start.executionArn, 10_000);
-    await Promise.all(answers);
+    const start = await sfn.startExecution({
+      stateMachineArn: machine(part).arn,
+      input: JSON.stringify(input),
+    });
+    const end = await sfn.waitForExecution(start.executionArn as string, timeoutMs);
+    await Promise.allSettled(answers);
     return {
-      result: {
-        status: end.status,
-        ...(end.output !== undefined ? { output: JSON.parse(end.output) as unknown } : {}),
-        ...(end.error !== undefined ? { error: end.error } : {}),
-        ...(end.cause !== undefined ? { cause: end.cause } : {}),
-      },
+      end,
+      output: end.output ? JSON.parse(end.output) : undefined,
       log,
+      sfn,
+      executionArn: start.executionArn,
     };
   } finally {
     await sfn.close();
   }
 }
 
-/** Tokens minted by the local service, one per dispatch. */
-const MINTED_TOKEN = expect.stringMatching(/^tdm-local-/);
+interface World {
+  scenarioId: string;
+  scenarioName: string;
+  master: { id: string; name: string };
+  replica: { id: string; name: string };
+}
 
-const scenario = (id: string, timeoutSeconds?: number) => ({
-  scenarioId: id,
-  scenarioName: `scenario ${id}`,
-  replicaHostId: `replica-of-${id}`,
-  ...(timeoutSeconds ? { timeoutSeconds } : {}),
+async function world(
+  options: Partial<ScenarioOptions> = { mode: 'suspend' },
+  state = 'replicating',
+): Promise<World> {
+  const tag = randomUUID().slice(0, 8);
+  const master = (await enrollHost({ name: `m-${tag}`, addresses: ['127.0.0.1'] } as never, 'test')).host;
+  const replica = (await enrollHost({ name: `r-${tag}`, addresses: ['127.0.0.1'] } as never, 'test')).host;
+  const scenario = await createScenario({
+    name: `files-${tag}`,
+    type: 'fileserver',
+    master: master.name,
+    replicas: [{ host: replica.name, directory: '/replica' }],
+    roots: ['/srv/share'],
+    options: { agentTimeoutSeconds: 5, ...options } as ScenarioOptions,
+  });
+  // The scenario's state comes from agents' reports in production; here it is set directly.
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.scenario(scenario.id),
+      UpdateExpression: 'SET #state = :state',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':state': state },
+    }),
+  );
+  return { scenarioId: scenario.id, scenarioName: scenario.name, master, replica };
+}
+
+async function backupJob(worlds: World[], scope?: string[]): Promise<Job> {
+  const job: Job = {
+    id: `j-${randomUUID()}`,
+    kind: 'backup',
+    scenarios: worlds.map((w) => ({
+      scenarioId: w.scenarioId,
+      scenarioName: w.scenarioName,
+      status: 'active',
+    })),
+    status: 'active',
+    createdAt: new Date().toISOString(),
+    submittedBy: 'operator:test',
+    ...(scope ? { submitterHostScope: scope } : {}),
+  };
+  return putNewJob(job);
+}
+const backupInput = (job: Job) => ({
+  jobId: job.id,
+  scenarios: job.scenarios.map(({ scenarioId, scenarioName }) => ({ scenarioId, scenarioName })),
 });
 
+/** What a backup agent reports for the planned sessions: name indexes really written to moto S3. */
+async function backedUp(request: DispatchRequest, options: { files?: string[] } = {}) {
+  const args = request.args as unknown as BackupArgs;
+  const sessions: BackedUpSession[] = [];
+  for (const planned of args.sessions) {
+    const media = {
+      bucket: args.repository.bucket,
+      prefix: args.repository.prefix,
+      tier: 'STANDARD' as const,
+    };
+    const files = options.files ?? [
+      `${planned.entity.paths[0]}/a.txt`,
+      `${planned.entity.paths[0]}/docs/b.doc`,
+    ];
+    const now = new Date().toISOString();
+    sessions.push({
+      number: planned.number,
+      entity: planned.entity.name,
+      masterHost: args.scenario.master,
+      masterPaths: planned.entity.paths,
+      media,
+      bytes: 2048,
+      storedBytes: 1024,
+      files: files.length,
+      directories: 1,
+      startedAt: now,
+      endedAt: now,
+      encryptionKeyId: 'key-1',
+      nameIndex: await writeNameIndex(media, planned.number, files),
+    });
+  }
+  return { output: { sessions } };
+}
+
+const SNAPSHOT = { output: { snapshotId: 'snap-1', takenAt: new Date().toISOString(), pauseMs: 3 } };
+
+/** A healthy replica agent; `override` answers some kinds differently. */
+const agentWith =
+  (override: Partial<Record<string, AgentAnswer>> = {}): Agent =>
+  async (request) => {
+    const special = override[request.kind];
+    if (special) return special;
+    if (request.kind === 'snapshot') return SNAPSHOT;
+    if (request.kind === 'backup') return backedUp(request);
+    if (request.kind === 'test') return { output: { passed: true, report: ['checksums match'] } };
+    if (request.kind === 'release_snapshots') return { output: { released: [], kept: 1 } };
+    return { output: {} };
+  };
+
+const kindsOf = (log: DispatchRequest[], scenarioId?: string) =>
+  log
+    .filter(
+      (r) =>
+        !scenarioId ||
+        r.args.scenarioId === scenarioId ||
+        (r.args.scenario as { id?: string })?.id === scenarioId,
+    )
+    .map((r) => r.kind);
+
+async function lockHolder(scenarioId: string) {
+  // Taking the lock for a probe job succeeds only when nobody holds it.
+  const probe = `probe-${randomUUID()}`;
+  return acquireLock(scenarioId, probe, 1).then(
+    async () => {
+      await db().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: keys.scenarioLock(scenarioId),
+          UpdateExpression: 'SET leaseUntil = :past',
+          ExpressionAttributeValues: { ':past': 0 },
+        }),
+      );
+      return 'free';
+    },
+    () => 'held',
+  );
+}
+
 describe('backup workflow, run locally', () => {
-  const runBackup = (input: Json, agent: Agent) => run(backupMachine, input, agent);
-
-  it('suspends, snapshots and resumes every replica and completes the job', async () => {
-    const { result, log } = await runBackup(
-      { jobId: 'job-1', scenarios: [scenario('a'), scenario('b')] },
-      () => ({ output: { ok: true } }),
-    );
-    expect(result).toEqual({
-      status: 'SUCCEEDED',
-      output: {
-        jobId: 'job-1',
-        result: 'completed',
-        scenarios: [
-          { scenarioId: 'a', status: 'completed' },
-          { scenarioId: 'b', status: 'completed' },
-        ],
-      },
+  it('suspends, snapshots, resumes, backs up one session per root, commits, retains, releases and reports', async () => {
+    const w = await world({ mode: 'suspend', snapshotRetention: 3 });
+    const job = await backupJob([w]);
+    const { end, output, log } = await run('Backup', backupInput(job), agentWith());
+    expect(end.status).toBe('SUCCEEDED');
+    expect(kindsOf(log)).toEqual(['suspend', 'snapshot', 'resume', 'backup', 'release_snapshots']);
+    expect(log.every((r) => r.hostId === w.replica.id)).toBe(true);
+    const backup = log.find((r) => r.kind === 'backup')?.args as unknown as BackupArgs;
+    expect(backup.repository).toEqual({
+      bucket: process.env[ENV.mediaBucket],
+      prefix: `repos/${w.scenarioId}`,
+      kmsKeyId: process.env[ENV.mediaKeyId],
     });
-    const forA = log.filter((entry) => entry.request.args.scenarioId === 'a');
-    expect(forA.map((entry) => [entry.state, entry.request.kind])).toEqual([
-      ['SuspendReplica', 'suspend'],
-      ['SnapshotReplica', 'snapshot'],
-      ['ResumeReplica', 'resume'],
+    expect(backup.snapshotId).toBe('snap-1');
+    expect(backup.sessions.map((s) => s.entity)).toEqual([
+      { name: '/srv/share', kind: 'volume', paths: ['/srv/share'] },
     ]);
-    expect(forA[0]?.request).toEqual({
-      hostId: 'replica-of-a',
-      kind: 'suspend',
-      args: { scenarioId: 'a', scenarioName: 'scenario a' },
-      taskToken: MINTED_TOKEN,
-      // The validate step filled in the default agent timeout.
-      timeoutSeconds: 180,
+    expect(log.find((r) => r.kind === 'release_snapshots')?.args).toMatchObject({ keep: 3 });
+    expect(log.find((r) => r.kind === 'suspend')?.timeoutSeconds).toBe(5);
+
+    expect(output.result).toBe('completed');
+    const [outcome] = output.scenarios;
+    expect(outcome).toMatchObject({ scenarioId: w.scenarioId, status: 'completed', files: 2, bytes: 2048 });
+    const session = await getSession(outcome.sessions[0]);
+    expect(session).toMatchObject({
+      committed: true,
+      jobId: job.id,
+      scenarioId: w.scenarioId,
+      nameIndex: { names: 2 },
     });
-    // Every task run gets a token of its own.
-    expect(new Set(log.map((entry) => entry.request.taskToken)).size).toBe(6);
+
+    expect(await getJob(job.id)).toMatchObject({
+      status: 'done',
+      result: 'completed',
+      scenarios: [{ status: 'done', result: 'completed' }],
+    });
+    const { entries } = await listActivity(job.id, 50);
+    expect(entries[0]?.message).toContain('started');
+    expect(entries.at(-1)?.message).toMatch(
+      /ended completed: 1 scenario\(s\), 1 session\(s\).*2 files, 1 directories, 2048 bytes, average throughput/,
+    );
+    expect(entries.some((e) => e.sessionNumber === outcome.sessions[0])).toBe(true);
+    expect(await lockHolder(w.scenarioId)).toBe('free');
   });
 
-  it('resumes the replica after a failed snapshot and reports the agent code', async () => {
-    const { result, log } = await runBackup(
-      { jobId: 'job-2', scenarios: [scenario('a'), scenario('b')] },
-      (state, request) =>
-        state === 'SnapshotReplica' && request.args.scenarioId === 'a'
-          ? { fail: 'AE0460', message: 'no space for the difference area' }
-          : { output: {} },
-    );
-    expect(result).toEqual({
-      status: 'SUCCEEDED',
-      output: {
-        jobId: 'job-2',
-        result: 'incomplete',
-        scenarios: [
-          {
-            scenarioId: 'a',
-            status: 'failed',
-            error: { code: 'AE0460', message: 'no space for the difference area' },
-          },
-          { scenarioId: 'b', status: 'completed' },
-        ],
-      },
+  it('AE0465: a stopped scenario is refused before any agent is asked', async () => {
+    const w = await world({ mode: 'suspend' }, 'stopped');
+    const { output, log } = await run('Backup', backupInput(await backupJob([w])), agentWith());
+    expect(log).toEqual([]);
+    expect(output).toMatchObject({
+      result: 'failed',
+      scenarios: [{ status: 'failed', error: { code: 'AE0465' } }],
     });
-    const forA = log.filter((entry) => entry.request.args.scenarioId === 'a').map((entry) => entry.state);
-    expect(forA).toEqual(['SuspendReplica', 'SnapshotReplica', 'ResumeAfterFailure']);
+    expect(output.scenarios[0].error.message).toContain('state stopped');
   });
 
-  it('keeps the snapshot error when the resume after it fails too', async () => {
-    const { result } = await runBackup({ jobId: 'job-3', scenarios: [scenario('a')] }, (state) =>
-      state === 'SnapshotReplica'
-        ? { fail: 'AE0460', message: 'snapshot failed' }
-        : state === 'ResumeAfterFailure'
-          ? { fail: 'AE0463', message: 'engine unreachable' }
-          : { output: {} },
+  it('AE0471: neither suspend nor assured recovery configured', async () => {
+    const w = await world({});
+    const { output, log } = await run('Backup', backupInput(await backupJob([w])), agentWith());
+    expect(log).toEqual([]);
+    expect(output.scenarios[0].error.code).toBe('AE0471');
+  });
+
+  it('AE0459: the submitter lacks authority on the replica', async () => {
+    const w = await world();
+    const job = await backupJob([w], [w.master.name]);
+    const { output, log } = await run('Backup', backupInput(job), agentWith());
+    expect(log).toEqual([]);
+    expect(output.scenarios[0].error).toMatchObject({ code: 'AE0459' });
+    expect(output.scenarios[0].error.message).toContain(w.replica.name);
+    const { entries } = await listActivity(job.id, 50);
+    expect(entries.some((e) => e.code === 'AE0459' && e.severity === 'error')).toBe(true);
+  });
+
+  it('E3370: a scenario that cannot be loaded', async () => {
+    const w = await world();
+    const job = await backupJob([{ ...w, scenarioId: `s-${randomUUID()}` }]);
+    const { output } = await run('Backup', backupInput(job), agentWith());
+    expect(output.scenarios[0].error.code).toBe('E3370');
+  });
+
+  it('AE0470: two jobs on one scenario, one gets the lock and the other is refused', async () => {
+    const w = await world();
+    const [first, second] = [await backupJob([w]), await backupJob([w])];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The first job's replica is slow to suspend, so the second job starts while it holds the lock.
+    const slow = run('Backup', backupInput(first), async (request) => {
+      if (request.kind === 'suspend') await held;
+      return agentWith()(request);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const refused = await run('Backup', backupInput(second), agentWith());
+    release();
+    const done = await slow;
+    expect(refused.output.scenarios[0].error.code).toBe('AE0470');
+    expect(refused.output.scenarios[0].error.message).toContain(first.id);
+    expect(refused.log).toEqual([]);
+    expect(done.output.result).toBe('completed');
+  });
+
+  it('AE0457: a failed assured-recovery test resumes replication and releases the lock', async () => {
+    const w = await world({ mode: 'assured_recovery' });
+    const { output, log } = await run(
+      'Backup',
+      backupInput(await backupJob([w])),
+      agentWith({ test: { output: { passed: false, report: ['checksum mismatch in /srv/share/a'] } } }),
     );
-    expect(result).toMatchObject({
-      status: 'SUCCEEDED',
-      output: {
-        result: 'failed',
-        scenarios: [
-          { scenarioId: 'a', status: 'failed', error: { code: 'AE0460', message: 'snapshot failed' } },
-        ],
-      },
+    expect(kindsOf(log)).toEqual(['test', 'resume']);
+    expect(output.scenarios[0].error.code).toBe('AE0457');
+    expect(output.scenarios[0].error.message).toContain('checksum mismatch');
+    expect(await lockHolder(w.scenarioId)).toBe('free');
+  });
+
+  it('assured recovery that passes marks the sessions application-consistent', async () => {
+    const w = await world({ mode: 'assured_recovery' });
+    const { output, log } = await run('Backup', backupInput(await backupJob([w])), agentWith());
+    expect(kindsOf(log)).toEqual(['test', 'snapshot', 'resume', 'backup', 'release_snapshots']);
+    expect(log.find((r) => r.kind === 'test')?.args).toMatchObject({ scenario: { id: w.scenarioId } });
+    expect((await getSession(output.scenarios[0].sessions[0]))?.applicationConsistent).toBe(true);
+  });
+
+  it('AE0460: a failed snapshot still resumes replication and releases the lock', async () => {
+    const w = await world();
+    const { output, log } = await run(
+      'Backup',
+      backupInput(await backupJob([w])),
+      agentWith({ snapshot: { fail: 'AE0460', message: 'no space for the difference area' } }),
+    );
+    expect(kindsOf(log)).toEqual(['suspend', 'snapshot', 'resume']);
+    expect(output.scenarios[0].error).toEqual({
+      code: 'AE0460',
+      message: 'no space for the difference area',
+    });
+    expect(await lockHolder(w.scenarioId)).toBe('free');
+  });
+
+  it('AE0458: a failed backup after resume releases the lock; nothing is committed', async () => {
+    const w = await world();
+    const job = await backupJob([w]);
+    const { output, log } = await run(
+      'Backup',
+      backupInput(job),
+      agentWith({ backup: { fail: 'AE0458', message: 'upload failed' } }),
+    );
+    expect(kindsOf(log)).toEqual(['suspend', 'snapshot', 'resume', 'backup']);
+    expect(output.scenarios[0]).toMatchObject({ status: 'failed', error: { code: 'AE0458' } });
+    expect(await lockHolder(w.scenarioId)).toBe('free');
+    expect(await getJob(job.id)).toMatchObject({
+      result: 'failed',
+      scenarios: [{ result: 'failed', error: { code: 'AE0458' } }],
     });
   });
 
-  it('reports AE0469 when an agent does not answer within the scenario timeout, without snapshotting', async () => {
-    const { result, log } = await runBackup({ jobId: 'job-4', scenarios: [scenario('a', 1)] }, (state) =>
-      state === 'SuspendReplica' ? 'never' : { output: {} },
+  it('AE0461: a snapshot that cannot be released makes the scenario incomplete, not failed', async () => {
+    const w = await world();
+    const other = await world();
+    const job = await backupJob([w, other]);
+    const { output } = await run('Backup', backupInput(job), async (request) =>
+      request.kind === 'release_snapshots' && request.args.scenarioId === w.scenarioId
+        ? { fail: 'AE0472', message: 'snapshot busy' }
+        : agentWith()(request),
     );
-    expect(result).toMatchObject({
-      status: 'SUCCEEDED',
-      output: {
-        result: 'failed',
-        scenarios: [
-          {
-            scenarioId: 'a',
-            status: 'failed',
-            error: { code: 'AE0469', message: 'the agent step passed its timeout' },
-          },
-        ],
-      },
-    });
-    expect(log.map((entry) => entry.state)).toEqual(['SuspendReplica']);
+    expect(output.result).toBe('incomplete');
+    const outcome = output.scenarios.find((o: { scenarioId: string }) => o.scenarioId === w.scenarioId);
+    expect(outcome).toMatchObject({ status: 'incomplete', warnings: [{ code: 'AE0461' }] });
+    expect(outcome.sessions).toHaveLength(1);
+    const { entries } = await listActivity(job.id, 50);
+    expect(entries.some((e) => e.code === 'AE0461' && e.severity === 'warning')).toBe(true);
+  });
+
+  it('AE0469: a silent replica times out within the scenario timeout, replication is resumed and the lock released', async () => {
+    const w = await world();
+    const started = Date.now();
+    const { output, log } = await run(
+      'Backup',
+      backupInput(await backupJob([w])),
+      agentWith({ snapshot: 'never' }),
+    );
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(kindsOf(log)).toEqual(['suspend', 'snapshot', 'resume']);
+    expect(output.scenarios[0].error.code).toBe('AE0469');
+    expect(output.scenarios[0].error.message).toContain('timeout of 5 s');
+    expect(await lockHolder(w.scenarioId)).toBe('free');
   });
 
   it('fails the execution with AE0468 when the job input is malformed', async () => {
-    const { result } = await runBackup({ jobId: 'job-5', scenarios: [] }, () => ({ output: {} }));
-    expect(result).toMatchObject({ status: 'FAILED', error: 'AE0468' });
+    const { end } = await run('Backup', { jobId: 'j-x', scenarios: [] }, agentWith());
+    expect(end).toMatchObject({ status: 'FAILED', error: 'AE0468' });
   });
 });
 
-describe('restore workflow, run locally', () => {
-  const runRestore = (input: Json, answer: AgentAnswer) => run(restoreMachine, input, () => answer);
-  const job = { jobId: 'job-r', hostId: 'host-1', sessionId: 'session-9', destination: '/restore' };
+/** A committed session of the world's scenario with a real name index, optionally with its packs in a Glacier tier. */
+async function committedSession(w: World, files: string[], coldPacks = 0) {
+  const number = await nextSessionNumber();
+  const bucket = process.env[ENV.mediaBucket] as string;
+  const media = { bucket, prefix: `repos/${w.scenarioId}`, tier: 'STANDARD' as const };
+  const now = new Date().toISOString();
+  await recordSession({
+    number,
+    jobId: 'j-backup',
+    scenarioId: w.scenarioId,
+    scenarioName: w.scenarioName,
+    entity: '/srv/share',
+    masterHost: w.master.name,
+    masterPaths: ['/srv/share'],
+    media,
+    bytes: 10,
+    files: files.length,
+    directories: 1,
+    startedAt: now,
+    encryptionKeyId: 'k',
+    applicationConsistent: false,
+  });
+  await commitSession(number, {
+    endedAt: now,
+    bytes: 10,
+    files: files.length,
+    directories: 1,
+    nameIndex: await writeNameIndex(media, number, files),
+  });
+  for (let i = 0; i < coldPacks; i++) {
+    await clients.s3().send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `${media.prefix}/packs/p${i}`,
+        Body: 'x',
+        StorageClass: 'GLACIER',
+      }),
+    );
+  }
+  return number;
+}
 
-  it('asks the destination host to restore the session and succeeds', async () => {
-    const { result, log } = await runRestore(job, { output: { files: 3 } });
-    expect(result).toMatchObject({
-      status: 'SUCCEEDED',
-      output: { ...job, timeoutSeconds: 180, restoreResult: { files: 3 } },
+async function restoreJob(w: World, target: RestoreTarget): Promise<Job> {
+  return putNewJob({
+    id: `j-${randomUUID()}`,
+    kind: 'restore',
+    scenarios: [{ scenarioId: w.scenarioId, scenarioName: w.scenarioName, status: 'active' }],
+    restore: target,
+    status: 'active',
+    createdAt: new Date().toISOString(),
+    submittedBy: 'operator:test',
+  });
+}
+
+const RESTORED = { output: { files: 2, bytes: 20, tmpFiles: [] } };
+const FILES = ['/srv/share/a.txt', '/srv/share/docs/b.doc', '/srv/share/docs/c.txt'];
+
+describe('restore workflow, run locally', () => {
+  it('by session to an alternate folder: no stop, the destination agent restores the whole session', async () => {
+    const w = await world();
+    const number = await committedSession(w, FILES);
+    const job = await restoreJob(w, {
+      sessionId: String(number),
+      destination: '/restore',
+      host: w.replica.name,
     });
-    expect(log.map((entry) => entry.state)).toEqual(['RestoreOnHost']);
-    expect(log.map((entry) => entry.request)).toEqual([
-      {
-        hostId: 'host-1',
-        kind: 'restore',
-        args: { sessionId: 'session-9', destination: '/restore', jobId: 'job-r' },
-        taskToken: MINTED_TOKEN,
-        timeoutSeconds: 180,
-      },
+    const { end, log } = await run('Restore', { jobId: job.id }, () => RESTORED);
+    expect(end, end.cause).toMatchObject({ status: 'SUCCEEDED' });
+    expect(log.map((r) => r.kind)).toEqual(['restore']);
+    const args = log[0]?.args as unknown as RestoreArgs;
+    expect(log[0]?.hostId).toBe(w.replica.id);
+    expect(args).toMatchObject({
+      sessionNumber: number,
+      directory: '/restore',
+      scenarioId: w.scenarioId,
+      repository: { prefix: `repos/${w.scenarioId}` },
+    });
+    expect(args.paths).toBeUndefined();
+    expect(await getJob(job.id)).toMatchObject({ status: 'done', result: 'completed' });
+    const { entries } = await listActivity(job.id, 20);
+    expect(entries.at(-1)?.message).toContain('ended completed: 2 files, 20 bytes');
+  });
+
+  it('by tree to the original location: stops the scenario on the master, restores at /, restarts it', async () => {
+    const w = await world();
+    const number = await committedSession(w, FILES);
+    const job = await restoreJob(w, {
+      sessionId: String(number),
+      to: 'original',
+      paths: ['/srv/share/docs'],
+    });
+    const { end, log } = await run('Restore', { jobId: job.id }, () => RESTORED);
+    expect(end.status).toBe('SUCCEEDED');
+    expect(log.map((r) => [r.kind, r.hostId])).toEqual([
+      ['stop', w.master.id],
+      ['restore', w.master.id],
+    ]);
+    expect(log[1]?.args).toMatchObject({ directory: '/', paths: ['/srv/share/docs'] });
+    // Restarted like the run route: the catalog says synchronizing.
+    expect((await findScenario(w.scenarioId))?.state).toBe('synchronizing');
+  });
+
+  it('by query into the replica directory: the matching paths of the session', async () => {
+    const w = await world();
+    const number = await committedSession(w, FILES);
+    const job = await restoreJob(w, { sessionId: String(number), to: 'replica', pattern: '*.txt' });
+    const { end, log } = await run('Restore', { jobId: job.id }, () => RESTORED);
+    expect(end.status).toBe('SUCCEEDED');
+    const restore = log.find((r) => r.kind === 'restore');
+    expect(restore?.hostId).toBe(w.replica.id);
+    expect(restore?.args).toMatchObject({ directory: '/replica' });
+    expect([...((restore?.args as { paths?: string[] } | undefined)?.paths ?? [])].sort()).toEqual([
+      '/srv/share/a.txt',
+      '/srv/share/docs/c.txt',
     ]);
   });
 
-  it('fails with the agent code as error and its message as cause', async () => {
-    const { result } = await runRestore(job, { fail: 'AE0464', message: 'could not stop the scenario' });
-    expect(result).toMatchObject({
-      status: 'FAILED',
-      error: 'AE0464',
-      cause: 'could not stop the scenario',
-    });
-  });
-
-  it('fails with AE0469 when the host does not answer in time', async () => {
-    const { result } = await runRestore({ ...job, timeoutSeconds: 1 }, 'never');
-    expect(result).toMatchObject({
-      status: 'FAILED',
-      error: 'AE0469',
-      cause: 'the agent step passed its timeout',
-    });
-  });
-
-  it('fails with AE0468 when the job input is malformed, before any host is asked', async () => {
-    const { result, log } = await runRestore({ jobId: 'job-r' }, { output: {} });
-    expect(result).toMatchObject({ status: 'FAILED', error: 'AE0468' });
+  it('E3371: a session the catalog does not know', async () => {
+    const w = await world();
+    const job = await restoreJob(w, { sessionId: '987654321', destination: '/restore' });
+    const { end, log } = await run('Restore', { jobId: job.id }, () => RESTORED);
+    expect(end).toMatchObject({ status: 'FAILED', error: 'E3371' });
     expect(log).toEqual([]);
+    expect(await getJob(job.id)).toMatchObject({
+      result: 'failed',
+      scenarios: [{ error: { code: 'E3371' } }],
+    });
+  });
+
+  it('AE0464: the scenario cannot be stopped, so nothing is restored', async () => {
+    const w = await world();
+    const number = await committedSession(w, FILES);
+    const job = await restoreJob(w, { sessionId: String(number), to: 'original' });
+    const { end, log } = await run('Restore', { jobId: job.id }, (r) =>
+      r.kind === 'stop' ? { fail: 'AE0463', message: 'engine unreachable' } : RESTORED,
+    );
+    expect(end).toMatchObject({ status: 'FAILED', error: 'AE0464' });
+    expect(log.map((r) => r.kind)).toEqual(['stop']);
+  });
+
+  it('AE0464 with continueRestoreIfCannotStop: restores anyway and logs the warning', async () => {
+    const w = await world();
+    const number = await committedSession(w, FILES);
+    const job = await restoreJob(w, {
+      sessionId: String(number),
+      to: 'original',
+      continueRestoreIfCannotStop: true,
+    });
+    const { end, log } = await run('Restore', { jobId: job.id }, (r) =>
+      r.kind === 'stop' ? { fail: 'AE0463', message: 'engine unreachable' } : RESTORED,
+    );
+    expect(end.status).toBe('SUCCEEDED');
+    expect(log.map((r) => r.kind)).toEqual(['stop', 'restore']);
+    const { entries } = await listActivity(job.id, 20);
+    expect(entries.some((e) => e.code === 'AE0464' && e.severity === 'warning')).toBe(true);
+  });
+
+  it('Glacier: requests retrieval with the job tier, waits until restored, then restores', async () => {
+    const w = await world();
+    const number = await committedSession(w, FILES, 2);
+    const job = await restoreJob(w, { sessionId: String(number), destination: '/restore', tier: 'bulk' });
+    const started = Date.now();
+    const run1 = await run('Restore', { jobId: job.id, retrievalPollSeconds: 1 }, () => RESTORED);
+    expect(run1.end.status).toBe('SUCCEEDED');
+    // RestoreObject reached S3 for each cold pack, and the workflow waited at least one poll before restoring.
+    const bucket = process.env[ENV.mediaBucket] as string;
+    for (const key of [`repos/${w.scenarioId}/packs/p0`, `repos/${w.scenarioId}/packs/p1`]) {
+      const head = await clients.s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      expect(head.Restore).toMatch(/ongoing-request="false"/);
+    }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(run1.log.map((r) => r.kind)).toEqual(['restore']);
   });
 });

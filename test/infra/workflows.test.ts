@@ -1,6 +1,5 @@
 /** The shape of the two synthesized state machines: what local Step Functions and AWS will both execute. */
 import { describe, expect, it } from 'vitest';
-import { TIMEOUT_ERROR } from '../../workflows/step-errors.js';
 import { type AslDefinition, type AslState, allStates, definitionOf } from './definition.js';
 import { onlyResource, synth } from './synth.js';
 
@@ -48,178 +47,87 @@ describe('state machines', () => {
 });
 
 describe('backup workflow', () => {
-  it('has the expected states', () => {
-    expect(
-      allStates(backup)
-        .map(([name]) => name)
-        .sort(),
-    ).toEqual(
-      [
-        'ValidateJob',
-        'ForEachScenario',
-        'SuspendReplica',
-        'SuspendReplicaTimedOut',
-        'SuspendReplicaFailed',
-        'SnapshotReplica',
-        'SnapshotReplicaTimedOut',
-        'SnapshotReplicaFailed',
-        'ResumeReplica',
-        'ResumeReplicaTimedOut',
-        'ResumeReplicaFailed',
-        'ResumeAfterFailure',
-        'ResumeAfterFailureTimedOut',
-        'ResumeAfterFailureFailed',
-        'ScenarioCompleted',
-        'ScenarioFailed',
-        'SummarizeJob',
-      ].sort(),
-    );
-  });
+  const branch = () => state(backup, 'ForEachScenario').ItemProcessor as AslDefinition;
 
-  it('validates, maps over the scenarios four at a time into $.outcomes, then summarizes', () => {
+  it('validates, maps over the scenarios four at a time into $.outcomes, then finishes the job', () => {
     expect(backup.StartAt).toBe('ValidateJob');
-    expect(backup.States.ValidateJob).toMatchObject({
-      Type: 'Task',
-      Resource: `<${functionIdOf('functions/steps/validate-backup-job.ts')}>`,
-      Next: 'ForEachScenario',
-    });
-    expect(backup.States.ForEachScenario).toMatchObject({
-      Type: 'Map',
+    expect(state(backup, 'ValidateJob').Next).toBe('ForEachScenario');
+    expect(state(backup, 'ForEachScenario')).toMatchObject({
       ItemsPath: '$.scenarios',
       MaxConcurrency: 4,
       ResultPath: '$.outcomes',
-      Next: 'SummarizeJob',
+      Next: 'FinishJob',
     });
-    expect(backup.States.SummarizeJob).toMatchObject({
-      Type: 'Task',
-      Resource: `<${functionIdOf('functions/steps/summarize-backup-job.ts')}>`,
-      Parameters: { 'jobId.$': '$.jobId', 'outcomes.$': '$.outcomes' },
-      End: true,
-    });
+    expect(branch().StartAt).toBe('PrepareScenario');
+    expect(state(backup, 'FinishJob').End).toBe(true);
   });
 
-  it('runs suspend, snapshot and resume as waitForTaskToken dispatches to the replica', () => {
-    const processor = backup.States.ForEachScenario?.ItemProcessor;
-    expect(processor?.StartAt).toBe('SuspendReplica');
-    const steps = [
-      ['SuspendReplica', 'suspend', 'SnapshotReplica', '$.suspendResult'],
-      ['SnapshotReplica', 'snapshot', 'ResumeReplica', '$.snapshotResult'],
-      ['ResumeReplica', 'resume', 'ScenarioCompleted', '$.resumeResult'],
-      ['ResumeAfterFailure', 'resume', 'ScenarioFailed', '$.resumeResult'],
-    ] as const;
-    for (const [name, kind, next, resultPath] of steps) {
+  it('runs every host step as a waitForTaskToken dispatch to the replica with the scenario timeout', () => {
+    for (const name of [
+      'SuspendReplica',
+      'TestReplica',
+      'SnapshotReplica',
+      'ResumeReplica',
+      'ResumeAfterFailure',
+      'ReleaseSnapshots',
+    ]) {
       const step = state(backup, name);
       expect(step.Resource).toMatch(WAIT_FOR_TOKEN);
-      expect(step).toMatchObject({
-        Type: 'Task',
-        Next: next,
-        ResultPath: resultPath,
-        TimeoutSecondsPath: '$.timeoutSeconds',
-        Parameters: {
-          FunctionName: DISPATCH,
-          Payload: {
-            'hostId.$': '$.replicaHostId',
-            kind,
-            args: { 'scenarioId.$': '$.scenarioId', 'scenarioName.$': '$.scenarioName' },
-            'taskToken.$': '$$.Task.Token',
-            'timeoutSeconds.$': '$.timeoutSeconds',
-          },
-        },
+      expect(step.Parameters).toMatchObject({
+        FunctionName: DISPATCH,
+        Payload: { 'hostId.$': '$.prepared.replicaHostId', 'timeoutSeconds.$': '$.prepared.timeoutSeconds' },
       });
-      expect(step.HeartbeatSeconds).toBeUndefined();
+      expect(step.TimeoutSecondsPath).toBe('$.prepared.timeoutSeconds');
     }
-  });
-
-  it('resumes the replica when the snapshot fails, and reports every failure as the scenario outcome', () => {
-    const targets = (name: string) => (state(backup, name).Catch ?? []).map((c) => [c.ErrorEquals, c.Next]);
-    expect(targets('SuspendReplica')).toEqual([
-      [['States.Timeout'], 'SuspendReplicaTimedOut'],
-      [['States.ALL'], 'SuspendReplicaFailed'],
-    ]);
-    expect(targets('SnapshotReplica')).toEqual([
-      [['States.Timeout'], 'SnapshotReplicaTimedOut'],
-      [['States.ALL'], 'SnapshotReplicaFailed'],
-    ]);
-    expect(state(backup, 'SnapshotReplicaTimedOut').Next).toBe('ResumeAfterFailure');
-    expect(state(backup, 'SnapshotReplicaFailed').Next).toBe('ResumeAfterFailure');
-    for (const name of ['SuspendReplica', 'ResumeReplica']) {
-      expect(state(backup, `${name}TimedOut`).Next).toBe('ScenarioFailed');
-      expect(state(backup, `${name}Failed`).Next).toBe('ScenarioFailed');
-    }
-    // A failed resume after a failed snapshot keeps the snapshot's error as the outcome.
-    expect(state(backup, 'ResumeAfterFailure').Catch?.map((c) => c.ResultPath)).toEqual([
-      '$.resumeError',
-      '$.resumeError',
-    ]);
-    expect(state(backup, 'ScenarioFailed')).toMatchObject({
-      Type: 'Pass',
-      Parameters: { 'scenarioId.$': '$.scenarioId', status: 'failed', 'error.$': '$.error' },
-      End: true,
-    });
-    expect(state(backup, 'ScenarioCompleted')).toMatchObject({
-      Type: 'Pass',
-      Parameters: { 'scenarioId.$': '$.scenarioId', status: 'completed' },
-      End: true,
+    // The backup itself may run long: it heartbeats every agent timeout instead.
+    expect(state(backup, 'BackupReplica')).toMatchObject({
+      TimeoutSecondsPath: '$.prepared.backupTimeoutSeconds',
+      HeartbeatSecondsPath: '$.prepared.timeoutSeconds',
     });
   });
 
-  it('maps a timeout to AE0469 and any other error to {code: Error, message: Cause}', () => {
-    expect(state(backup, 'SuspendReplicaTimedOut')).toMatchObject({
-      Type: 'Pass',
-      Result: TIMEOUT_ERROR,
-      ResultPath: '$.error',
-    });
-    expect(TIMEOUT_ERROR.code).toBe('AE0469');
-    expect(state(backup, 'SuspendReplicaFailed')).toMatchObject({
-      Type: 'Pass',
-      Parameters: { 'code.$': '$.error.Error', 'message.$': '$.error.Cause' },
-      ResultPath: '$.error',
-    });
+  it('resumes after a failed freeze or snapshot, and releases the lock on every path after it was taken', () => {
+    const catchTarget = (name: string) => state(backup, name).Catch?.map((c) => c.Next);
+    expect(catchTarget('PrepareScenario')).toEqual(['RejectScenario']);
+    for (const name of ['SuspendReplica', 'TestReplica', 'SnapshotReplica']) {
+      expect(catchTarget(name)).toEqual(['ResumeAfterFailure']);
+    }
+    for (const name of ['ResumeReplica', 'AllocateSessions', 'BackupReplica', 'CommitSessions']) {
+      expect(catchTarget(name)).toEqual(['ReleaseLockAfterFailure']);
+    }
+    expect(state(backup, 'ResumeAfterFailure').Next).toBe('ReleaseLockAfterFailure');
+    // Retention failing is a warning on the way to the normal release.
+    expect(state(backup, 'ReleaseSnapshots').Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], Next: 'ReleaseLock', ResultPath: '$.warning' },
+    ]);
+    expect(state(backup, 'ReleaseSnapshots').Next).toBe('ReleaseLock');
   });
 });
 
 describe('restore workflow', () => {
-  it('validates, restores on the destination host and succeeds, or fails with the code', () => {
-    expect(restore.StartAt).toBe('ValidateRestore');
-    expect(Object.keys(restore.States).sort()).toEqual(
-      [
-        'ValidateRestore',
-        'ValidateRestoreFailed',
-        'RestoreOnHost',
-        'RestoreOnHostTimedOut',
-        'RestoreOnHostFailed',
-        'RestoreSucceeded',
-        'RestoreFailed',
-      ].sort(),
-    );
-    expect(restore.States.ValidateRestore).toMatchObject({
-      Resource: `<${functionIdOf('functions/steps/validate-restore-job.ts')}>`,
-      Next: 'RestoreOnHost',
+  it('resolves, stops when restoring to the original location, retrieves from Glacier, restores, restarts, finishes', () => {
+    expect(restore.StartAt).toBe('ResolveRestore');
+    expect(state(restore, 'ResolveRestore').Next).toBe('NeedsStop');
+    expect(state(restore, 'StopScenario').Catch?.[0]).toMatchObject({
+      Next: 'ContinueWithoutStop',
+      ResultPath: '$.stopError',
     });
-    const restoreOnHost = state(restore, 'RestoreOnHost');
-    expect(restoreOnHost.Resource).toMatch(WAIT_FOR_TOKEN);
-    expect(restoreOnHost).toMatchObject({
-      Next: 'RestoreSucceeded',
-      TimeoutSecondsPath: '$.timeoutSeconds',
+    expect(state(restore, 'WaitForRetrieval')).toMatchObject({
+      Type: 'Wait',
+      SecondsPath: '$.retrieval.waitSeconds',
+    });
+    expect(state(restore, 'RestoreOnHost')).toMatchObject({
+      Resource: expect.stringMatching(WAIT_FOR_TOKEN),
       Parameters: {
-        FunctionName: DISPATCH,
-        Payload: {
-          'hostId.$': '$.hostId',
-          kind: 'restore',
-          args: { 'sessionId.$': '$.sessionId', 'destination.$': '$.destination', 'jobId.$': '$.jobId' },
-          'taskToken.$': '$$.Task.Token',
-          'timeoutSeconds.$': '$.timeoutSeconds',
-        },
+        Payload: { 'hostId.$': '$.resolved.destinationHostId', 'args.$': '$.resolved.restoreArgs' },
       },
+      HeartbeatSecondsPath: '$.resolved.timeoutSeconds',
     });
-    expect(state(restore, 'RestoreSucceeded').Type).toBe('Succeed');
+    expect(state(restore, 'RestoreOnHost').Catch?.[0]?.Next).toBe('RestartAfterFailure');
     expect(state(restore, 'RestoreFailed')).toMatchObject({
       Type: 'Fail',
-      ErrorPath: '$.error.code',
-      CausePath: '$.error.message',
+      ErrorPath: '$.finished.error.code',
+      CausePath: '$.finished.error.message',
     });
-    for (const name of ['ValidateRestoreFailed', 'RestoreOnHostTimedOut', 'RestoreOnHostFailed']) {
-      expect(state(restore, name).Next).toBe('RestoreFailed');
-    }
   });
 });

@@ -13,7 +13,10 @@ import { hostScopeOf } from './operator-scope.js';
  * starts the backup workflow (the job is ready).
  */
 export const handler = httpHandler({ body: SubmitJobRequest }, async ({ body, principal, event }) => {
-  const { job, input } = await planJob(body, principal.principalId, await hostScopeOf(event));
+  const scope = await hostScopeOf(event);
+  const { job, input } = await planJob(body, principal.principalId, scope);
+  // The workflow checks the submitter's authority again when it runs (scheduled runs come later).
+  if (scope) job.submitterHostScope = [...scope];
   await putNewJob(job);
 
   if (job.schedule && job.scheduleName) {
