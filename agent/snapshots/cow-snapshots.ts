@@ -11,12 +11,19 @@
  *
  * Each open snapshot keeps its own difference area (simple and obviously
  * correct; it costs a copy per open snapshot for blocks changed after all of
- * them). The apply path must call `beforeRemove` for a rename's source as
- * well as its target, or the view would lose the source's old name.
+ * them). The apply path calls `beforeRemove` for a rename's source as well
+ * as its target. The source does not disappear, it moves: a file's bytes are
+ * all kept (so the view never reads the old name, which no longer exists),
+ * and a directory's whole subtree is recorded, since the view can no longer
+ * list it live. The view then hides the moved inode at its new name.
+ *
+ * Durability: a shadow file is fdatasynced before apply overwrites what it
+ * kept, and each journal line is appended and fdatasynced before the hook
+ * returns, so after a crash a reloaded snapshot knows every block it kept.
  */
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { appendFile, lstat, mkdir, open, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { toViewStat } from '../backup/directory-view.js';
 import type { SnapshotView, ViewStat } from '../backup/snapshot-view.js';
@@ -40,6 +47,12 @@ export interface CowSnapshot {
   /** Entries born at or after this instant (ns since the epoch) did not exist when the snapshot was taken. */
   threshold: bigint;
   records: Map<string, EntryRecord>;
+  /** `dev:ino` → the recorded path that inode had: finds an inode renamed away from a recorded path. */
+  inodes: Map<string, string>;
+}
+
+export function inodeKey(stat: { dev: number; ino: number }): string {
+  return `${stat.dev}:${stat.ino}`;
 }
 
 export interface CowSnapshotOptions {
@@ -68,11 +81,14 @@ export class CowSnapshots implements SnapshotProvider, ReplicaWriteHook {
         dir,
         threshold: BigInt(meta.threshold),
         records: new Map(),
+        inodes: new Map(),
       };
       const journal = await readFile(path.join(dir, 'journal.jsonl'), 'utf8').catch(() => '');
-      for (const line of journal.split('\n').filter(Boolean)) {
+      // Only complete lines count: a crash mid-append leaves a torn last line, whose hook never returned.
+      for (const line of journal.split('\n').slice(0, -1)) {
         const { path: p, stat, target, shadow, blocks } = JSON.parse(line);
         snapshot.records.set(p, { stat, target, shadow, blocks: new Set(blocks) });
+        if (!snapshot.inodes.has(inodeKey(stat))) snapshot.inodes.set(inodeKey(stat), p);
       }
       this.snapshots.push(snapshot);
       this.generation = Math.max(this.generation, snapshot.info.generation ?? 0);
@@ -97,7 +113,7 @@ export class CowSnapshots implements SnapshotProvider, ReplicaWriteHook {
         label,
         generation: ++this.generation,
       };
-      snapshot = { info, dir, threshold, records: new Map() };
+      snapshot = { info, dir, threshold, records: new Map(), inodes: new Map() };
       this.snapshots.push(snapshot);
     } finally {
       hold.release();
@@ -149,6 +165,9 @@ export class CowSnapshots implements SnapshotProvider, ReplicaWriteHook {
 
   async beforeRemove(file: string): Promise<void> {
     await this.preserve(file, 0, Number.MAX_SAFE_INTEGER);
+    // A directory that still has entries is being renamed away (removals empty it first): keep its tree.
+    const names = await readdir(file).catch(() => [] as string[]);
+    for (const name of names) await this.beforeRemove(path.join(file, name));
   }
 
   async beforeAttributes(file: string): Promise<void> {
@@ -199,6 +218,7 @@ export class CowSnapshots implements SnapshotProvider, ReplicaWriteHook {
     const record: EntryRecord = { stat: toViewStat(await lstat(file)), blocks: new Set() };
     if (info.isSymbolicLink()) record.target = await readlink(file);
     snapshot.records.set(file, record);
+    if (!snapshot.inodes.has(inodeKey(record.stat))) snapshot.inodes.set(inodeKey(record.stat), file);
     await this.journal(snapshot, file, record);
     return record;
   }
@@ -211,7 +231,13 @@ export class CowSnapshots implements SnapshotProvider, ReplicaWriteHook {
       shadow: record.shadow,
       blocks: [...record.blocks],
     });
-    await appendFile(path.join(snapshot.dir, 'journal.jsonl'), `${line}\n`);
+    const handle = await open(path.join(snapshot.dir, 'journal.jsonl'), 'a');
+    try {
+      await handle.appendFile(`${line}\n`);
+      await handle.datasync(); // the record must outlive a crash that happens right after apply's change
+    } finally {
+      await handle.close();
+    }
   }
 }
 

@@ -3,11 +3,12 @@
  * born after the snapshot, with every recorded entry shown as it was (its
  * attributes, and its changed blocks read from the shadow file).
  */
+import type { BigIntStats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { toViewStat } from '../backup/directory-view.js';
 import type { SnapshotView, ViewStat } from '../backup/snapshot-view.js';
-import { COW_BLOCK, type CowSnapshot } from './cow-snapshots.js';
+import { COW_BLOCK, type CowSnapshot, inodeKey } from './cow-snapshots.js';
 
 function missing(p: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`ENOENT: no such file or directory in snapshot, '${p}'`), {
@@ -22,12 +23,23 @@ export class CowView implements SnapshotView {
     const record = this.snapshot.records.get(p);
     if (record) return record.stat;
     const info = await lstat(p, { bigint: true });
-    // Born after the snapshot; or, for a file, changed without a hook (a rename landing here) after it.
-    const after =
-      info.birthtimeNs >= this.snapshot.threshold ||
-      (!info.isDirectory() && info.ctimeNs >= this.snapshot.threshold);
-    if (after) throw missing(p);
+    if (info.birthtimeNs >= this.snapshot.threshold || this.movedHere(p, info)) throw missing(p);
     return toViewStat(await lstat(p));
+  }
+
+  /**
+   * An entry that existed at the snapshot but under another name: its inode was recorded at another
+   * path (a rename's source) — a directory, or a file that had one name; or a single-name file whose
+   * ctime moved with no hook (a rename whose source was not reported). A file with more names and a
+   * new ctime is shown: a hard link made after the snapshot moves the old name's ctime too, and the
+   * old name did exist. (The new name shows as well: apply has no hook for links.)
+   */
+  private movedHere(p: string, info: BigIntStats): boolean {
+    const elsewhere = this.snapshot.inodes.get(inodeKey({ dev: Number(info.dev), ino: Number(info.ino) }));
+    const other =
+      elsewhere !== undefined && elsewhere !== p ? this.snapshot.records.get(elsewhere) : undefined;
+    if (other && (other.stat.type === 'directory' || other.stat.nlink === 1)) return true;
+    return !info.isDirectory() && info.nlink === 1n && info.ctimeNs >= this.snapshot.threshold;
   }
 
   async readdir(p: string): Promise<string[]> {
