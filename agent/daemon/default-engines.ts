@@ -14,6 +14,7 @@ import { ReplicationEngine } from '../replication/runtime.js';
 import { CowSnapshots } from '../snapshots/cow-snapshots.js';
 import type { TlsMaterial } from '../tls/certificates.js';
 import { AssignmentStore } from './assignment-store.js';
+import { assuredRecoveryHandlers } from './assured-recovery.js';
 import { backupHandlers } from './backup-handlers.js';
 import type { AgentConfig } from './config.js';
 import { ControlPlaneClient } from './control-plane-client.js';
@@ -59,6 +60,7 @@ export const defaultEngines: EngineFactory = async ({ config, events, log }) => 
   const handlers = {
     ...snapshotHandlers(snapshots),
     ...backupHandlers({ snapshots, media }),
+    ...assuredRecoveryHandlers(snapshots),
     ...restoreHandlers({
       runtime,
       gate: runtime,
