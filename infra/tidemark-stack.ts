@@ -73,6 +73,9 @@ export class TidemarkStack extends Stack {
     // Agents' alerts (lost connection, queue overflow) reach operators through the alert topic.
     const postEvents = this.api.routeFunctions.get('POST /agent/events');
     if (postEvents) this.alerts.topic.grantPublish(postEvents);
+    // Canceling a job stops its execution, so the route itself raises the job_canceled alert.
+    const cancelJob = this.api.routeFunctions.get('POST /jobs/{jobId}/cancel');
+    if (cancelJob) this.alerts.topic.grantPublish(cancelJob);
 
     // Restore by tree and by query read the sessions' file-name indexes from the media bucket.
     grantNameIndexReads(this.api, { bucket: mediaBucket, key });

@@ -8,7 +8,13 @@ import { clients } from '../../../core/aws-clients.js';
 import { ENV, requireEnv } from '../../../core/environment.js';
 import type { ChildJob, Job, JobKind } from '../../../core/job.js';
 import { JobResult, ScenarioOutcome } from '../../../core/workflow-input.js';
-import { moveJob } from '../../repositories/jobs.js';
+import { appendActivity } from '../../repositories/activity.js';
+import { createCommand } from '../../repositories/commands.js';
+import { getJob, moveJob } from '../../repositories/jobs.js';
+import { releaseLock } from '../../repositories/locks.js';
+import { findScenario } from '../../repositories/scenarios.js';
+import { publishJobAlert } from '../../steps/job-report.js';
+import { hostByName } from '../scenarios/scenario-hosts.js';
 
 const STATE_MACHINE = { backup: ENV.backupStateMachineArn, restore: ENV.restoreStateMachineArn } as const;
 
@@ -25,13 +31,46 @@ export async function startJobExecution(jobId: string, kind: JobKind, input: unk
   return executionArn;
 }
 
-/** Stops a running execution; one that already ended or never existed is fine. */
+/**
+ * Stops a running execution; one that already ended or never existed is
+ * fine. A stopped execution runs no more steps, so what its backup branches
+ * would have done on the way out is done here: each scenario lock the job
+ * holds is released and its replica told to resume.
+ */
 export async function stopJobExecution(executionArn: string): Promise<void> {
   try {
     await clients.sfn().send(new StopExecutionCommand({ executionArn, cause: 'canceled by an operator' }));
   } catch (error) {
     if ((error as Error).name !== 'ExecutionDoesNotExist') throw error;
   }
+  // Run-now executions are named by their job id (startJobExecution).
+  const job = await getJob(executionArn.split(':').at(-1) ?? '');
+  if (job?.kind === 'backup') await undoCanceledBackup(job);
+}
+
+async function undoCanceledBackup(job: Job): Promise<void> {
+  const resumed: string[] = [];
+  for (const child of job.scenarios) {
+    const held = await releaseLock(child.scenarioId, job.id).then(
+      () => true,
+      () => false, // another job holds it: that job's replica is none of ours
+    );
+    const scenario = held ? await findScenario(child.scenarioId).catch(() => undefined) : undefined;
+    const replica = scenario ? await hostByName(scenario.replicas[0]?.host ?? '') : undefined;
+    if (!scenario || !replica) continue;
+    await createCommand({
+      hostId: replica.id,
+      kind: 'resume',
+      args: { scenarioId: scenario.id, scenarioName: scenario.name },
+      timeoutSeconds: scenario.options.agentTimeoutSeconds,
+    });
+    resumed.push(scenario.name);
+  }
+  const text = `Backup job ${job.id} was canceled by an operator; replication resumed for ${resumed.length ? resumed.join(', ') : 'no scenario'}.`;
+  await appendActivity([
+    { jobId: job.id, time: new Date().toISOString(), severity: 'warning', message: text },
+  ]);
+  await publishJobAlert(job.id, 'canceled', text);
 }
 
 const BackupOutput = z.object({ result: JobResult, scenarios: z.array(ScenarioOutcome) });
