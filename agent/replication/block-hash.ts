@@ -9,15 +9,27 @@ import type { FileHandle } from 'node:fs/promises';
 
 export const BLOCK_SIZE = 16 * 1024;
 export const HASH_BYTES = 16;
-const READ_CHUNK = 4 * 1024 * 1024;
+const READ_CHUNK = 8 * 1024 * 1024;
+
+const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE);
 
 export function hashBlock(block: Buffer): Buffer {
   return createHash('sha256').update(block).digest().subarray(0, HASH_BYTES);
 }
 
+/** Holes in sparse files read as zeros: one memcmp tells, and their hash is computed once. */
+const ZERO_HASH = hashBlock(ZERO_BLOCK);
+
 export function isZero(block: Buffer): boolean {
-  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
+  for (let o = 0; o < block.length; o += BLOCK_SIZE) {
+    const part = block.subarray(o, Math.min(o + BLOCK_SIZE, block.length));
+    if (!part.equals(ZERO_BLOCK.subarray(0, part.length))) return false;
+  }
   return true;
+}
+
+function hashOf(block: Buffer): Buffer {
+  return block.length === BLOCK_SIZE && block.equals(ZERO_BLOCK) ? ZERO_HASH : hashBlock(block);
 }
 
 /** The hash of block `index` in a packed hash list, or undefined past its end. */
@@ -29,30 +41,60 @@ export function hashAt(hashes: Buffer, index: number): Buffer | undefined {
 /**
  * Reads the file block by block, hashing each; `onBlock` sees every block
  * with its hash, and `afterChunk` runs after each read so callers can flush
- * what they collected without holding a large file in memory.
+ * what they collected without holding a large file in memory. With a
+ * `layout` (see sparse-layout.ts) the holes are not read: their blocks are
+ * zeros by definition.
  */
 export async function hashBlocks(
   fd: FileHandle,
   onBlock?: (index: number, block: Buffer, hash: Buffer) => void,
   afterChunk?: () => Promise<void>,
+  layout?: { size: number; data: { start: number; end: number }[] },
 ): Promise<{ hashes: Buffer; size: number }> {
   const parts: Buffer[] = [];
   const buf = Buffer.allocUnsafe(READ_CHUNK);
   let position = 0;
   let index = 0;
-  for (;;) {
-    const { bytesRead } = await fd.read(buf, 0, READ_CHUNK, position);
-    if (bytesRead === 0) break;
-    for (let o = 0; o < bytesRead; o += BLOCK_SIZE) {
-      const block = buf.subarray(o, Math.min(o + BLOCK_SIZE, bytesRead));
-      const hash = hashBlock(block);
-      parts.push(hash);
-      onBlock?.(index, block, hash);
-      index++;
+  const take = (block: Buffer, hash: Buffer) => {
+    parts.push(hash);
+    onBlock?.(index, block, hash);
+    index++;
+  };
+  const readSpan = async (end: number): Promise<boolean> => {
+    while (position < end) {
+      const want = Math.min(READ_CHUNK, end - position);
+      const { bytesRead } = await fd.read(buf, 0, want, position);
+      if (bytesRead === 0) return false;
+      for (let o = 0; o < bytesRead; o += BLOCK_SIZE) {
+        const block = buf.subarray(o, Math.min(o + BLOCK_SIZE, bytesRead));
+        take(block, hashOf(block));
+      }
+      position += bytesRead;
+      if (afterChunk) await afterChunk();
+      if (bytesRead < want) return false;
     }
-    position += bytesRead;
-    if (afterChunk) await afterChunk();
-    if (bytesRead < READ_CHUNK) break;
+    return true;
+  };
+  if (!layout) {
+    await readSpan(Number.MAX_SAFE_INTEGER);
+    return { hashes: Buffer.concat(parts), size: position };
   }
+  for (const range of [...layout.data, { start: layout.size, end: layout.size }]) {
+    // A hole: zeros, known without reading.
+    let since = 0;
+    while (position < range.start) {
+      const length = Math.min(BLOCK_SIZE, range.start - position);
+      const block = ZERO_BLOCK.subarray(0, length);
+      take(block, length === BLOCK_SIZE ? ZERO_HASH : hashBlock(block));
+      position += length;
+      since += length;
+      if (afterChunk && since >= READ_CHUNK) {
+        since = 0;
+        await afterChunk();
+      }
+    }
+    if (!(await readSpan(range.end))) break;
+  }
+  if (afterChunk) await afterChunk();
   return { hashes: Buffer.concat(parts), size: position };
 }

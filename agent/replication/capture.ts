@@ -15,6 +15,7 @@ import type { RootStatistics } from '../scenario-runtime.js';
 import { BLOCK_SIZE, hashAt, hashBlocks, isZero } from './block-hash.js';
 import type { UnsequencedRecord } from './records.js';
 import { type SignatureStore, sameTime, signatureKey } from './signature-store.js';
+import { dataLayout } from './sparse-layout.js';
 import type { Spool } from './spool.js';
 import { entryOf, type TreeEntry, walkTree } from './tree-walk.js';
 
@@ -254,6 +255,7 @@ export class Capture {
             records = [];
             pendingBytes = 0;
           },
+          await dataLayout(e.path, st),
         );
         endRun();
         if (size !== st.size) spooledSize = -1; // it grew while being read: not a settled state

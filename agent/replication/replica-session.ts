@@ -12,6 +12,7 @@ import type { Applier } from './applier.js';
 import { hashBlocks } from './block-hash.js';
 import { encodeFrame, type Frame, FrameReader, FrameType, jsonOf } from './frames.js';
 import { decodeRecord } from './records.js';
+import { dataLayout } from './sparse-layout.js';
 import type { ReplicaEntry } from './sync-master.js';
 import { walkTree } from './tree-walk.js';
 
@@ -92,7 +93,8 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
         if (!st?.isFile()) return send(FrameType.syncHashesReply, Buffer.alloc(0));
         const fd = await open(target, 'r');
         try {
-          send(FrameType.syncHashesReply, (await hashBlocks(fd)).hashes);
+          const layout = await dataLayout(target, await fd.stat());
+          send(FrameType.syncHashesReply, (await hashBlocks(fd, undefined, undefined, layout)).hashes);
         } finally {
           await fd.close();
         }

@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { BLOCK_SIZE, hashAt, hashBlocks, isZero } from './block-hash.js';
 import type { UnsequencedRecord } from './records.js';
 import { type SignatureStore, sameTime, signatureKey } from './signature-store.js';
+import { dataLayout } from './sparse-layout.js';
 import type { TreeEntry } from './tree-walk.js';
 
 export interface SyncStatistics {
@@ -87,7 +88,7 @@ export async function synchronize(
         const sig = await sigs.get(key);
         if (same && t.size === st.size && sameTime(t.mtimeMs, st.mtimeMs) && t.mode === st.mode) {
           if (!sig || sig.size !== st.size || !sameTime(sig.mtimeMs, st.mtimeMs)) {
-            const { hashes, size } = await hashBlocks(fd);
+            const { hashes, size } = await hashBlocks(fd, undefined, undefined, await dataLayout(m.path, st));
             await sigs.put(key, { size, mtimeMs: st.mtimeMs, hashes });
           }
           continue;
@@ -126,6 +127,7 @@ export async function synchronize(
           async () => {
             for (const r of pending.splice(0)) await send(r);
           },
+          await dataLayout(m.path, st),
         );
         endRun();
         for (const r of pending.splice(0)) await send(r);
