@@ -20,11 +20,14 @@ import { apiClient } from './api-client.js';
 let cloud: LocalCloud;
 let call: ReturnType<typeof apiClient>;
 let admin: string;
+let master: { hostId: string; token: string };
+let nextPort = 49300;
 
 beforeAll(async () => {
   cloud = await startLocalCloud();
   call = apiClient(cloud.apiUrl);
   admin = await cloud.mintOperatorToken('admin');
+  master = await enroll('cc-master');
 });
 afterAll(async () => {
   await cloud?.stop();
@@ -33,7 +36,11 @@ afterAll(async () => {
 async function enroll(name: string) {
   const response = await call('POST', '/hosts', { token: admin, body: { name } });
   expect(response.status).toBe(201);
-  return { hostId: (response.body.host as { id: string }).id, token: response.body.agentToken as string };
+  const token = response.body.agentToken as string;
+  // Replication needs every host's address and data port before a scenario may run.
+  const beat = { addresses: ['127.0.0.1'], dataPort: nextPort++ };
+  expect((await call('POST', '/agent/heartbeat', { token, body: beat })).status).toBe(200);
+  return { hostId: (response.body.host as { id: string }).id, token, name };
 }
 
 type Answer = { status: 'succeeded'; output?: unknown } | { status: 'failed'; code: string; message: string };
@@ -47,6 +54,11 @@ async function serveCommands(token: string, count: number, answer: (kind: string
     expect(poll.status).toBe(200);
     expect(poll.body).not.toHaveProperty('taskToken');
     const kind = poll.body.kind as string;
+    if (kind === 'start') {
+      // The run route's own start command: no workflow waits on it.
+      await call('POST', `/agent/commands/${poll.body.id}/result`, { token, body: { status: 'succeeded' } });
+      continue;
+    }
     kinds.push(kind);
     const result = await call('POST', `/agent/commands/${poll.body.id}/result`, {
       token,
@@ -63,19 +75,61 @@ function backupStateMachineArn() {
   return machine.arn;
 }
 
-async function runBackup(replicaHostId: string, timeoutSeconds = 30) {
+/** The next command a workflow waits on; the run route's start commands are answered and skipped. */
+async function nextWorkflowCommand(token: string) {
+  for (;;) {
+    const poll = await call('GET', '/agent/commands?waitSeconds=5', { token });
+    if (poll.status === 204) continue;
+    if (poll.body.kind !== 'start') return poll;
+    await call('POST', `/agent/commands/${poll.body.id}/result`, { token, body: { status: 'succeeded' } });
+  }
+}
+
+/** A replicating scenario from the master to `replica`, brought there the way agents do. */
+async function replicatingScenario(replica: { name: string; token: string }, timeoutSeconds: number) {
+  const created = await call('POST', '/scenarios', {
+    token: admin,
+    body: {
+      name: `cc-${replica.name}`,
+      type: 'fileserver',
+      master: 'cc-master',
+      replicas: [{ host: replica.name, directory: '/replica' }],
+      roots: ['/srv'],
+      options: { mode: 'suspend', agentTimeoutSeconds: timeoutSeconds },
+    },
+  });
+  expect(created.status).toBe(201);
+  const scenarioId = created.body.id as string;
+  expect((await call('POST', `/scenarios/${scenarioId}/run`, { token: admin })).status).toBe(202);
+  const statistics = { scenarioId, state: 'replicating', roots: [], spoolBytes: 0, spoolThresholdPercent: 0 };
+  await call('POST', `/agent/scenarios/${scenarioId}/status`, { token: master.token, body: { statistics } });
+  return { scenarioId, scenarioName: `cc-${replica.name}` };
+}
+
+async function runBackup(replica: { name: string; token: string }, timeoutSeconds = 30) {
+  const scenario = await replicatingScenario(replica, timeoutSeconds);
   const { executionArn } = await clients.sfn().send(
     new StartExecutionCommand({
       stateMachineArn: backupStateMachineArn(),
-      input: JSON.stringify({
-        jobId: `job-${Date.now()}`,
-        scenarios: [{ scenarioId: 's-1', scenarioName: 'files', replicaHostId, timeoutSeconds }],
-      }),
+      input: JSON.stringify({ jobId: `job-${Date.now()}`, scenarios: [scenario] }),
     }),
   );
   if (!executionArn) throw new Error('no execution ARN');
   return executionArn;
 }
+
+/** A replica agent whose every step succeeds with output of the contract's shape (no session data). */
+const healthy = (kind: string): Answer => {
+  if (kind === 'snapshot') {
+    return {
+      status: 'succeeded',
+      output: { snapshotId: 'snap-1', takenAt: new Date().toISOString(), pauseMs: 1 },
+    };
+  }
+  if (kind === 'backup') return { status: 'succeeded', output: { sessions: [] } };
+  if (kind === 'release_snapshots') return { status: 'succeeded', output: { released: [], kept: 1 } };
+  return { status: 'succeeded' };
+};
 
 async function finished(executionArn: string) {
   for (;;) {
@@ -88,29 +142,33 @@ async function finished(executionArn: string) {
 describe('backup workflow over the command channel', () => {
   it('suspends, snapshots and resumes on the replica, and completes the job', async () => {
     const replica = await enroll('replica-ok');
-    const executionArn = await runBackup(replica.hostId);
-    const kinds = await serveCommands(replica.token, 3, () => ({
-      status: 'succeeded',
-      output: { ok: true },
-    }));
-    expect(kinds).toEqual(['suspend', 'snapshot', 'resume']);
+    const executionArn = await runBackup(replica);
+    const kinds = await serveCommands(replica.token, 5, healthy);
+    expect(kinds).toEqual(['suspend', 'snapshot', 'resume', 'backup', 'release_snapshots']);
 
     const execution = await finished(executionArn);
     expect(execution.status).toBe('SUCCEEDED');
     const output = JSON.parse(execution.output ?? '{}');
     expect(output.result).toBe('completed');
-    expect(output.scenarios).toEqual([{ scenarioId: 's-1', status: 'completed' }]);
+    expect(output.scenarios).toMatchObject([{ status: 'completed', sessions: [] }]);
 
     const { events = [] } = await clients.sfn().send(new GetExecutionHistoryCommand({ executionArn }));
     const entered = events.map((event) => event.stateEnteredEventDetails?.name).filter(Boolean);
     expect(entered).toEqual(
-      expect.arrayContaining(['ValidateJob', 'SuspendReplica', 'ResumeReplica', 'SummarizeJob']),
+      expect.arrayContaining([
+        'ValidateJob',
+        'PrepareScenario',
+        'SuspendReplica',
+        'ResumeReplica',
+        'ReleaseLock',
+        'FinishJob',
+      ]),
     );
   });
 
   it('resumes replication even when the snapshot fails, and reports the agent error code', async () => {
     const replica = await enroll('replica-no-space');
-    const executionArn = await runBackup(replica.hostId);
+    const executionArn = await runBackup(replica);
     const kinds = await serveCommands(replica.token, 3, (kind) =>
       kind === 'snapshot'
         ? { status: 'failed', code: 'AE0460', message: 'no space left for the difference area' }
@@ -129,11 +187,9 @@ describe('backup workflow over the command channel', () => {
   it("refuses an agent's result for another host's command (403), and the rightful agent still answers", async () => {
     const replica = await enroll('replica-owner');
     const intruder = await enroll('replica-intruder');
-    const executionArn = await runBackup(replica.hostId);
+    const executionArn = await runBackup(replica);
 
-    let poll = await call('GET', '/agent/commands?waitSeconds=5', { token: replica.token });
-    while (poll.status === 204)
-      poll = await call('GET', '/agent/commands?waitSeconds=5', { token: replica.token });
+    const poll = await nextWorkflowCommand(replica.token);
     const stolen = await call('POST', `/agent/commands/${poll.body.id}/result`, {
       token: intruder.token,
       body: { status: 'succeeded' },
@@ -149,13 +205,13 @@ describe('backup workflow over the command channel', () => {
         })
       ).status,
     ).toBe(200);
-    await serveCommands(replica.token, 2, () => ({ status: 'succeeded' }));
+    await serveCommands(replica.token, 4, healthy);
     expect((await finished(executionArn)).status).toBe('SUCCEEDED');
   });
 
   it('turns a silent agent into AE0469 when the step passes its timeout', async () => {
     const replica = await enroll('replica-silent');
-    const executionArn = await runBackup(replica.hostId, 1);
+    const executionArn = await runBackup(replica, 5);
     const execution = await finished(executionArn);
     const output = JSON.parse(execution.output ?? '{}');
     expect(output.result).toBe('failed');
@@ -164,10 +220,8 @@ describe('backup workflow over the command channel', () => {
 
   it('rejects a malformed result with 400 naming the field, and leaves the command running', async () => {
     const replica = await enroll('replica-bad-result');
-    await runBackup(replica.hostId);
-    let poll = await call('GET', '/agent/commands?waitSeconds=5', { token: replica.token });
-    while (poll.status === 204)
-      poll = await call('GET', '/agent/commands?waitSeconds=5', { token: replica.token });
+    await runBackup(replica);
+    const poll = await nextWorkflowCommand(replica.token);
     const bad = await call('POST', `/agent/commands/${poll.body.id}/result`, {
       token: replica.token,
       body: { status: 'failed', code: 'E9999', message: 'x' },
