@@ -1,11 +1,14 @@
 /**
- * `npm start`: the local cloud on this machine. Prints the API URL and a
- * fresh admin token, writes them to .tidemark/profile.json for the CLI, and
- * runs until Ctrl-C, when it stops every service it started. moto keeps its
- * state in memory, so each start begins with an empty deployment.
+ * `npm start`: the local cloud on this machine plus a demo — a master and a
+ * replica agent replicating sample data (infra/local/demo.ts). Prints the
+ * API URL and a fresh admin token, writes them to .tidemark/profile.json
+ * for the CLI, and runs until Ctrl-C, when it stops every service it
+ * started. moto keeps its state in memory, so each start begins with an
+ * empty deployment. `TIDEMARK_DEMO=0` starts the local cloud alone.
  */
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DEMO_SCENARIO, type Demo, startDemo } from './demo.js';
 import { REPO_ROOT, startLocalCloud } from './local-cloud.js';
 
 // This machine runs Node 20 on purpose (the Lambda runtime is newer); the SDK's reminder is noise here.
@@ -29,6 +32,13 @@ async function main() {
   await writeFile(profile, `${JSON.stringify({ apiUrl: cloud.apiUrl, token }, null, 2)}\n`, { mode: 0o600 });
   await chmod(profile, 0o600);
 
+  let demo: Demo | undefined;
+  if (process.env.TIDEMARK_DEMO !== '0') {
+    log('starting the demo agents…');
+    demo = await startDemo({ apiUrl: cloud.apiUrl, token, directory: path.join(profileDir, 'demo'), log });
+  }
+
+  const restoreTo = path.join(profileDir, 'restored');
   console.log(`
 Tidemark local cloud is up (${((Date.now() - started) / 1000).toFixed(1)} s).
 
@@ -36,13 +46,24 @@ Tidemark local cloud is up (${((Date.now() - started) / 1000).toFixed(1)} s).
   Operator token ${token}   (role admin; also in .tidemark/profile.json)
   Step Functions ${cloud.sfnUrl}
   moto (AWS)     ${cloud.motoUrl}
+${
+  demo
+    ? `
+Demo: scenario ${DEMO_SCENARIO} replicates ${path.relative(process.cwd(), demo.masterData)} (host demo-master)
+      to ${path.relative(process.cwd(), demo.replicaDirectory)} (host demo-replica). In another terminal:
 
-Try it:
-  export TOKEN=${token}
-  curl -s -X POST ${cloud.apiUrl}/hosts -H "Authorization: Bearer $TOKEN" \\
-       -H 'content-type: application/json' -d '{"name":"replica-1","addresses":["127.0.0.1"]}'
-  curl -s ${cloud.apiUrl}/hosts -H "Authorization: Bearer $TOKEN"
-
+  ./bin/tidemark scenarios list
+  ./bin/tidemark backup ${DEMO_SCENARIO}                      # suspend, snapshot, resume, back up the replica
+  ./bin/tidemark jobs list                                  # wait for status done, result completed
+  ./bin/tidemark sessions list --scenario ${DEMO_SCENARIO}
+  ./bin/tidemark restore query '*.txt' --scenario ${DEMO_SCENARIO}
+  ./bin/tidemark restore start ${DEMO_SCENARIO} --session <number> --host demo-replica --to ${restoreTo}
+  diff -r ${path.relative(process.cwd(), demo.masterData)} ${path.relative(process.cwd(), restoreTo)}${demo.masterData}
+`
+    : `
+  curl -s ${cloud.apiUrl}/hosts -H "Authorization: Bearer ${token}"
+`
+}
 Press Ctrl-C to stop everything.`);
 
   let stopping = false;
@@ -50,6 +71,7 @@ Press Ctrl-C to stop everything.`);
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping…`);
+    await demo?.stop();
     await cloud.stop();
     log('stopped.');
     process.exit(0);

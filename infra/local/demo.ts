@@ -1,0 +1,158 @@
+/**
+ * The `npm start` demo: two agents on this machine — `demo-master` and
+ * `demo-replica` — with their own state, TLS certificates and folders under
+ * `.tidemark/demo`, enrolled through the API like real hosts, and a running
+ * file-server scenario that replicates the master's sample data to the
+ * replica. The agents run in this process (so stopping `npm start`, even by
+ * SIGKILL, leaves none behind) through the same daemon `tidemark-agent run`
+ * starts.
+ */
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { loadConfig } from '../../agent/daemon/config.js';
+import type { ControlLoop } from '../../agent/daemon/control-loop.js';
+import { createDaemon } from '../../agent/daemon/create-daemon.js';
+import { defaultEngines } from '../../agent/daemon/default-engines.js';
+import { createLogger } from '../../agent/daemon/logger.js';
+import { createCertificateAuthority, issueHostCertificate } from '../../agent/tls/certificates.js';
+import { writeDemoData } from './demo-data.js';
+
+export const DEMO_SCENARIO = 'demo-files';
+const HOSTS = ['demo-master', 'demo-replica'] as const;
+
+export interface Demo {
+  directory: string;
+  masterData: string;
+  replicaDirectory: string;
+  scenarioId: string;
+  stop(): Promise<void>;
+}
+
+interface DemoOptions {
+  apiUrl: string;
+  /** An admin token: the demo enrolls hosts and creates the scenario through the API. */
+  token: string;
+  directory: string;
+  log: (line: string) => void;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function api(options: DemoOptions, method: string, route: string, body?: unknown) {
+  const response = await fetch(`${options.apiUrl}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok)
+    throw new Error(`${method} ${route}: ${answer.code ?? response.status}: ${answer.message ?? ''}`);
+  return answer;
+}
+
+async function waitFor<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export async function startDemo(options: DemoOptions): Promise<Demo> {
+  const { directory, log } = options;
+  // moto keeps no state between starts, so neither do the demo agents.
+  await rm(directory, { recursive: true, force: true });
+  const masterData = path.join(directory, 'master-data');
+  const replicaDirectory = path.join(directory, 'replica');
+  await mkdir(masterData, { recursive: true });
+  await writeDemoData(masterData);
+
+  const ca = await createCertificateAuthority(path.join(directory, 'ca'), 'Tidemark demo CA');
+  const daemons: ControlLoop[] = [];
+  const stop = async () => {
+    await Promise.all(daemons.map((daemon) => daemon.stop('demo stopping').catch(() => {})));
+  };
+
+  try {
+    for (const host of HOSTS) {
+      const home = path.join(directory, host);
+      const tls = await issueHostCertificate(ca, host, home);
+      const files = {
+        cert: path.join(home, 'host.pem'),
+        key: path.join(home, 'host.key'),
+        ca: path.join(home, 'ca.pem'),
+      };
+      await writeFile(files.cert, tls.cert);
+      await writeFile(files.key, tls.key, { mode: 0o600 });
+      await writeFile(files.ca, tls.ca);
+      const enrolled = await api(options, 'POST', '/hosts', {
+        name: host,
+        addresses: ['127.0.0.1'],
+        os: 'linux',
+      });
+      const configFile = path.join(home, 'agent.json');
+      const config = {
+        hostName: host,
+        apiUrl: options.apiUrl,
+        credential: enrolled.agentToken,
+        dataPort: await freePort(),
+        listenAddress: '127.0.0.1',
+        addresses: ['127.0.0.1'],
+        tls: files,
+        stateDirectory: path.join(home, 'state'),
+        logLevel: 'warn',
+        heartbeatSeconds: 5,
+        statisticsSeconds: 5,
+        pollWaitSeconds: 5,
+      };
+      await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+      await chmod(configFile, 0o600);
+      const daemon = await createDaemon(loadConfig(configFile), defaultEngines, {
+        log: createLogger('warn'),
+        shutdownGraceMs: 5000,
+      });
+      daemons.push(daemon);
+      await daemon.start();
+      log(
+        `agent ${host} is up (data port ${config.dataPort}, config ${path.relative(process.cwd(), configFile)})`,
+      );
+    }
+
+    const created = await api(options, 'POST', '/scenarios', {
+      name: DEMO_SCENARIO,
+      type: 'fileserver',
+      master: 'demo-master',
+      replicas: [{ host: 'demo-replica', directory: replicaDirectory }],
+      roots: [masterData],
+      options: { mode: 'suspend', snapshotRetention: 5, agentTimeoutSeconds: 60 },
+    });
+    const scenarioId = String(created.id);
+    await api(options, 'POST', `/scenarios/${scenarioId}/run`);
+    await waitFor(`scenario ${DEMO_SCENARIO} to replicate`, 60, async () => {
+      const scenario = await api(options, 'GET', `/scenarios/${scenarioId}`);
+      if (scenario.state === 'problem') throw new Error(`scenario ${DEMO_SCENARIO} reports a problem`);
+      return scenario.state === 'replicating' ? true : undefined;
+    });
+    log(
+      `scenario ${DEMO_SCENARIO} is replicating ${path.relative(process.cwd(), masterData)} → ${path.relative(process.cwd(), replicaDirectory)}`,
+    );
+    return { directory, masterData, replicaDirectory, scenarioId, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
