@@ -1,0 +1,489 @@
+/**
+ * `npm run bench -- replication`: our replication engine against Debian's
+ * lsyncd and rsync, same machine, same data, same run. Each measure runs
+ * ROUNDS times and reports the median (the machine is shared and loaded).
+ *
+ * 1. lag: a small write on the master → the same bytes readable on the
+ *    replica, p50 and p99 over sequential writes; peer lsyncd (default.direct,
+ *    delay 0: its smallest) on the same tree.
+ * 2. resync: a 1 GiB file whose replica copy differs in ~1% of its 16 KiB
+ *    blocks; bytes on the wire (both directions, counted by a TCP proxy) and
+ *    time; peer `rsync --no-whole-file -I` to an rsync daemon over the same
+ *    kind of proxy.
+ * 3. throughput: a write-heavy workload (many 8 MiB files) until the replica
+ *    holds all of it, MB/s; peer lsyncd on the same workload. Also the spool's
+ *    append rate (MB/s of durable, fdatasync'ed records).
+ *
+ * Last line: a JSON array, one entry per measure with `ours`, `peer`, `ratio`.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, connect as netConnect, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { ReplicationEngine } from '../agent/replication/runtime.js';
+import { Spool } from '../agent/replication/spool.js';
+import type { AgentEvents } from '../agent/scenario-runtime.js';
+import {
+  createCertificateAuthority,
+  issueHostCertificate,
+  type TlsMaterial,
+} from '../agent/tls/certificates.js';
+import { replicaPathOf, type Scenario, ScenarioOptions } from '../core/scenario.js';
+
+const run = promisify(execFile);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LAG_WRITES = 60;
+const GIB = 1024 ** 3;
+const BLOCK = 16 * 1024;
+
+interface Measure {
+  measure: string;
+  unit: string;
+  better: 'lower' | 'higher';
+  ours: number;
+  peer: number;
+  ratio: number;
+  target?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] as number;
+
+const silent: AgentEvents = { event: () => undefined, alert: () => undefined };
+
+/** Counts bytes both ways between a client and `port`. */
+async function countingProxy(
+  port: number,
+): Promise<{ port: number; bytes: () => number; close: () => void }> {
+  let bytes = 0;
+  const server: Server = createServer((client) => {
+    const up = netConnect(port, '127.0.0.1');
+    client.on('data', (c: Buffer) => {
+      bytes += c.length;
+    });
+    up.on('data', (c: Buffer) => {
+      bytes += c.length;
+    });
+    client.pipe(up).pipe(client);
+    const drop = () => {
+      client.destroy();
+      up.destroy();
+    };
+    client.on('error', drop);
+    up.on('error', drop);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const a = server.address();
+  return {
+    port: typeof a === 'object' && a ? a.port : 0,
+    bytes: () => bytes,
+    close: () => server.close(),
+  };
+}
+
+interface Env {
+  base: string;
+  ca: { key: string; cert: string };
+  masterTls: TlsMaterial;
+  replicaTls: TlsMaterial;
+}
+
+async function environment(): Promise<Env> {
+  const base = await mkdtemp(join(tmpdir(), 'bench-repl-'));
+  const ca = await createCertificateAuthority(join(base, 'ca'));
+  return {
+    base,
+    ca,
+    masterTls: await issueHostCertificate(ca, 'master-1', base),
+    replicaTls: await issueHostCertificate(ca, 'replica-1', base),
+  };
+}
+
+function scenarioOf(id: string, root: string, directory: string): Scenario {
+  const now = new Date().toISOString();
+  return {
+    id,
+    name: id,
+    type: 'fileserver',
+    master: 'master-1',
+    replicas: [{ host: 'replica-1', directory }],
+    roots: [root],
+    options: ScenarioOptions.parse({ spoolThresholdBytes: 64 * GIB }),
+    state: 'replicating',
+    entities: [],
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+}
+
+/** A master and a replica engine on loopback, optionally through a proxy; resolves after the first sync. */
+async function ourPair(env: Env, name: string, proxied = false) {
+  const root = join(env.base, name, 'src');
+  const directory = join(env.base, name, 'replica');
+  await mkdir(root, { recursive: true });
+  return {
+    root,
+    target: replicaPathOf({ host: 'replica-1', directory }, root),
+    directory,
+    async start(onSynced?: (stats: { bytesSent: number; durationMs: number }) => void) {
+      let synced: () => void = () => undefined;
+      const firstSync = new Promise<void>((r) => {
+        synced = r;
+      });
+      const scenario = scenarioOf(name, root, directory);
+      const replica = await ReplicationEngine.create({
+        stateDir: join(env.base, name, 'rstate'),
+        tls: env.replicaTls,
+        listen: { host: '127.0.0.1', port: 0 },
+        events: silent,
+      });
+      await replica.start({ scenario, self: 'replica-1', peers: [] });
+      const proxy = proxied ? await countingProxy(replica.port as number) : undefined;
+      const master = await ReplicationEngine.create({
+        stateDir: join(env.base, name, 'mstate'),
+        tls: env.masterTls,
+        events: {
+          event: (e) => {
+            if (e.eventId === 'SR00111') synced();
+          },
+          alert: () => undefined,
+        },
+      });
+      await master.start({
+        scenario,
+        self: 'master-1',
+        peers: [{ host: 'replica-1', address: '127.0.0.1', port: proxy?.port ?? (replica.port as number) }],
+      });
+      await firstSync;
+      const last = master.statistics(name)?.lastSync;
+      if (last) onSynced?.(last);
+      return {
+        master,
+        replica,
+        proxyBytes: () => proxy?.bytes() ?? 0,
+        async close() {
+          await master.close();
+          await replica.close();
+          proxy?.close();
+        },
+      };
+    },
+  };
+}
+
+/** lsyncd mirroring `source` into `target` with its smallest delay. */
+async function startLsyncd(base: string, source: string, target: string): Promise<ChildProcess> {
+  const conf = join(base, `lsyncd-${Date.now()}.lua`);
+  await writeFile(
+    conf,
+    `settings { nodaemon = true, maxDelays = 1, insist = true }\nsync { default.direct, source = ${JSON.stringify(source)}, target = ${JSON.stringify(target)}, delay = 0 }\n`,
+  );
+  const child = spawn('lsyncd', [conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  child.once('exit', (code) => {
+    if (code && code !== 0 && code !== 143) console.error(`lsyncd exited ${code}: ${err.slice(-500)}`);
+  });
+  return child;
+}
+
+async function stopChild(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null) return;
+  const done = new Promise((r) => c.once('exit', r));
+  c.kill('SIGTERM');
+  await done;
+}
+
+/** Polls (tightly) until `path` holds exactly `content`; returns when it does. */
+async function arrives(path: string, content: Buffer, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const got = await readFile(path).catch(() => undefined);
+    if (got?.equals(content)) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`${path} did not arrive in ${ms} ms`);
+}
+
+async function lagSamples(root: string, target: string): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < LAG_WRITES; i++) {
+    const content = Buffer.from(`small write ${i} ${randomBytes(8).toString('hex')}\n`);
+    const t0 = performance.now();
+    await writeFile(join(root, `lag-${i % 10}.txt`), content);
+    await arrives(join(target, `lag-${i % 10}.txt`), content);
+    samples.push(performance.now() - t0);
+    await sleep(20);
+  }
+  return samples;
+}
+
+async function measureLag(env: Env, round: number) {
+  const ours = await ourPair(env, `lag-${round}`);
+  const pair = await ours.start();
+  await sleep(300);
+  const oursSamples = await lagSamples(ours.root, ours.target);
+  await pair.close();
+  const src = join(env.base, `lag-peer-${round}`, 'src');
+  const dst = join(env.base, `lag-peer-${round}`, 'dst');
+  await mkdir(src, { recursive: true });
+  await mkdir(dst, { recursive: true });
+  const lsyncd = await startLsyncd(env.base, src, dst);
+  await sleep(1500); // its startup rsync
+  const peerSamples = await lagSamples(src, dst);
+  await stopChild(lsyncd);
+  return {
+    oursP50: pct(oursSamples, 50),
+    oursP99: pct(oursSamples, 99),
+    peerP50: pct(peerSamples, 50),
+    peerP99: pct(peerSamples, 99),
+  };
+}
+
+/** The 1 GiB file of random bytes both resync runs start from. */
+async function makeResyncData(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const master = join(dir, 'big.bin');
+  const fd = await open(master, 'w');
+  const chunk = 8 * 1024 * 1024;
+  for (let o = 0; o < GIB; o += chunk) await fd.write(randomBytes(chunk), 0, chunk, o);
+  await fd.close();
+  return master;
+}
+
+async function staleCopy(master: string, copy: string): Promise<void> {
+  await run('cp', ['--sparse=never', master, copy]);
+  const fd = await open(copy, 'r+');
+  const blocks = GIB / BLOCK;
+  for (let i = 0; i < blocks; i++) {
+    // ~1% of blocks, spread evenly with a little jitter.
+    if (i % 100 !== 37) continue;
+    await fd.write(randomBytes(100), 0, 100, i * BLOCK + ((i * 131) % (BLOCK - 100)));
+  }
+  await fd.close();
+}
+
+async function measureResync(env: Env, round: number, data: string) {
+  // Ours: the replica already holds the stale copy; a fresh master synchronizes in block mode.
+  const ours = await ourPair(env, `resync-${round}`, true);
+  await mkdir(ours.target, { recursive: true });
+  await run('cp', ['--reflink=never', data, join(ours.root, 'big.bin')]);
+  await staleCopy(data, join(ours.target, 'big.bin'));
+  await run('sync');
+  let oursStats = { bytesSent: 0, durationMs: 0 };
+  const t0 = performance.now();
+  const pair = await ours.start((s) => {
+    oursStats = s;
+  });
+  // The file is done on the replica when its closing attrs record has set the master's mtime.
+  const want = (await stat(join(ours.root, 'big.bin'))).mtimeMs;
+  while (Math.abs((await stat(join(ours.target, 'big.bin'))).mtimeMs - want) > 0.002) await sleep(5);
+  const oursMs = performance.now() - t0;
+  const oursWire = pair.proxyBytes();
+  await pair.close();
+  if (
+    (await run('cmp', [join(ours.root, 'big.bin'), join(ours.target, 'big.bin')]).catch(() => 'differ')) ===
+    'differ'
+  )
+    throw new Error('our resync left the copy different');
+  await rm(join(env.base, `resync-${round}`), { recursive: true, force: true });
+
+  // Peer: rsync --no-whole-file -I to an rsync daemon on loopback, through the same kind of proxy.
+  const dir = join(env.base, `rsync-${round}`);
+  const dst = join(dir, 'dst');
+  await mkdir(dst, { recursive: true });
+  await staleCopy(data, join(dst, 'big.bin'));
+  const conf = join(dir, 'rsyncd.conf');
+  // The daemon writes as the user running the benchmark (it would drop to 'nobody' otherwise).
+  const ids = `uid = ${process.getuid?.() ?? 0}\ngid = ${process.getgid?.() ?? 0}\n`;
+  await writeFile(conf, `use chroot = no\n${ids}[bench]\npath = ${dst}\nread only = no\n`);
+  const daemonPort = 20000 + Math.floor(Math.random() * 20000);
+  const daemon = spawn('rsync', ['--daemon', '--no-detach', `--port=${daemonPort}`, `--config=${conf}`], {
+    stdio: 'ignore',
+  });
+  await sleep(500);
+  const proxy = await countingProxy(daemonPort);
+  await run('sync');
+  const t1 = performance.now();
+  await run('rsync', ['--no-whole-file', '-I', data, `rsync://127.0.0.1:${proxy.port}/bench/big.bin`]);
+  const peerMs = performance.now() - t1;
+  const peerWire = proxy.bytes();
+  proxy.close();
+  await stopChild(daemon);
+  if ((await run('cmp', [data, join(dst, 'big.bin')]).catch(() => 'differ')) === 'differ')
+    throw new Error('rsync left the copy different');
+  await rm(dir, { recursive: true, force: true });
+  return { oursWire, oursMs, oursSync: oursStats, peerWire, peerMs };
+}
+
+async function writeWorkload(root: string, files: number, size: number): Promise<Buffer> {
+  const content = randomBytes(size);
+  for (let i = 0; i < files; i++) {
+    content.writeUInt32LE(i, 0);
+    await writeFile(join(root, `heavy-${i}.bin`), content);
+  }
+  return content;
+}
+
+async function allArrived(target: string, files: number, size: number): Promise<void> {
+  const until = Date.now() + 300_000;
+  for (let i = 0; i < files; i++) {
+    for (;;) {
+      const st = await stat(join(target, `heavy-${i}.bin`)).catch(() => undefined);
+      if (st?.size === size) {
+        const head = Buffer.alloc(4);
+        const fd = await open(join(target, `heavy-${i}.bin`), 'r');
+        await fd.read(head, 0, 4, 0);
+        await fd.close();
+        if (head.readUInt32LE(0) === i) break;
+      }
+      if (Date.now() > until) throw new Error('throughput workload did not arrive');
+      await sleep(10);
+    }
+  }
+}
+
+async function measureThroughput(env: Env, round: number) {
+  const files = 48;
+  const size = 8 * 1024 * 1024;
+  const mb = (files * size) / 1e6;
+  const ours = await ourPair(env, `tp-${round}`);
+  const pair = await ours.start();
+  const t0 = performance.now();
+  await writeWorkload(ours.root, files, size);
+  await allArrived(ours.target, files, size);
+  const oursS = (performance.now() - t0) / 1000;
+  await pair.close();
+  await rm(join(env.base, `tp-${round}`), { recursive: true, force: true });
+
+  const src = join(env.base, `tp-peer-${round}`, 'src');
+  const dst = join(env.base, `tp-peer-${round}`, 'dst');
+  await mkdir(src, { recursive: true });
+  await mkdir(dst, { recursive: true });
+  const lsyncd = await startLsyncd(env.base, src, dst);
+  await sleep(1500);
+  const t1 = performance.now();
+  await writeWorkload(src, files, size);
+  await allArrived(dst, files, size);
+  const peerS = (performance.now() - t1) / 1000;
+  await stopChild(lsyncd);
+  await rm(join(env.base, `tp-peer-${round}`), { recursive: true, force: true });
+
+  // The spool alone: 1 MiB records appended by 8 concurrent writers, each append durable.
+  const spool = await Spool.open(join(env.base, `spool-${round}`));
+  const data = randomBytes(1024 * 1024);
+  const total = 256;
+  const t2 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < total) {
+        next++;
+        await spool.append([{ kind: 'write', path: '/bench/file', offset: next * data.length, data }]);
+      }
+    }),
+  );
+  const spoolS = (performance.now() - t2) / 1000;
+  await spool.close();
+  await rm(join(env.base, `spool-${round}`), { recursive: true, force: true });
+  return { oursMBs: mb / oursS, peerMBs: mb / peerS, spoolMBs: (total * data.length) / 1e6 / spoolS };
+}
+
+export async function runReplicationBenchmark(): Promise<void> {
+  const env = await environment();
+  try {
+    const lag: Awaited<ReturnType<typeof measureLag>>[] = [];
+    const resync: Awaited<ReturnType<typeof measureResync>>[] = [];
+    const tp: Awaited<ReturnType<typeof measureThroughput>>[] = [];
+    console.log(`replication benchmark: ${ROUNDS} rounds per measure, medians reported`);
+    for (let r = 0; r < ROUNDS; r++) {
+      const l = await measureLag(env, r);
+      console.log(
+        `lag round ${r}: ours p50 ${l.oursP50.toFixed(1)} ms p99 ${l.oursP99.toFixed(1)} ms; lsyncd p50 ${l.peerP50.toFixed(1)} ms p99 ${l.peerP99.toFixed(1)} ms`,
+      );
+      lag.push(l);
+    }
+    const dataDir = join(env.base, 'resync-data');
+    const data = await makeResyncData(dataDir);
+    for (let r = 0; r < ROUNDS; r++) {
+      const s = await measureResync(env, r, data);
+      console.log(
+        `resync round ${r}: ours ${(s.oursWire / 1e6).toFixed(2)} MB on the wire (${(s.oursSync.bytesSent / 1e6).toFixed(2)} MB of blocks) in ${(s.oursMs / 1000).toFixed(2)} s; rsync ${(s.peerWire / 1e6).toFixed(2)} MB in ${(s.peerMs / 1000).toFixed(2)} s`,
+      );
+      resync.push(s);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+    for (let r = 0; r < ROUNDS; r++) {
+      const t = await measureThroughput(env, r);
+      console.log(
+        `throughput round ${r}: ours ${t.oursMBs.toFixed(1)} MB/s, lsyncd ${t.peerMBs.toFixed(1)} MB/s; spool appends ${t.spoolMBs.toFixed(1)} MB/s`,
+      );
+      tp.push(t);
+    }
+    const m = (x: number) => Math.round(x * 100) / 100;
+    const entry = (
+      measure: string,
+      unit: string,
+      better: Measure['better'],
+      ours: number,
+      peer: number,
+      target?: string,
+    ): Measure => ({ measure, unit, better, ours: m(ours), peer: m(peer), ratio: m(ours / peer), target });
+    const spoolRate = median(tp.map((t) => t.spoolMBs));
+    const result: Measure[] = [
+      entry(
+        'lag p50 (lsyncd)',
+        'ms',
+        'lower',
+        median(lag.map((l) => l.oursP50)),
+        median(lag.map((l) => l.peerP50)),
+      ),
+      entry(
+        'lag p99 (lsyncd)',
+        'ms',
+        'lower',
+        median(lag.map((l) => l.oursP99)),
+        median(lag.map((l) => l.peerP99)),
+        'ours <= 100 ms',
+      ),
+      entry(
+        'resync 1 GiB, 1% blocks: bytes on the wire (rsync --no-whole-file -I)',
+        'MB',
+        'lower',
+        median(resync.map((s) => s.oursWire)) / 1e6,
+        median(resync.map((s) => s.peerWire)) / 1e6,
+        'ratio <= 0.75',
+      ),
+      entry(
+        'resync 1 GiB, 1% blocks: time (rsync --no-whole-file -I)',
+        's',
+        'lower',
+        median(resync.map((s) => s.oursMs)) / 1000,
+        median(resync.map((s) => s.peerMs)) / 1000,
+        'ratio <= 1',
+      ),
+      entry(
+        'sustained replication throughput (lsyncd)',
+        'MB/s',
+        'higher',
+        median(tp.map((t) => t.oursMBs)),
+        median(tp.map((t) => t.peerMBs)),
+        'ours >= 100 MB/s',
+      ),
+      // The spool has no peer process; its ratio is against the 100 MB/s target.
+      entry('spool append rate (vs 100 MB/s target)', 'MB/s', 'higher', spoolRate, 100),
+    ];
+    console.log(JSON.stringify(result));
+  } finally {
+    await rm(env.base, { recursive: true, force: true });
+  }
+}
