@@ -1,9 +1,10 @@
 /** `tidemark sessions …`, `tidemark restore …`, `tidemark events`: what was backed up, and getting it back. */
 import type { Command } from 'commander';
 import type { Json } from '../api-client.js';
+import { CliError } from '../cli-error.js';
 import { contextOf } from '../context.js';
 import { queryString, segment } from '../query-string.js';
-import { integer, runAction } from '../run-action.js';
+import { collect, integer, runAction } from '../run-action.js';
 import { printJob } from './jobs.js';
 
 const SESSION_COLUMNS = [
@@ -17,6 +18,18 @@ const SESSION_COLUMNS = [
   { header: 'tier', value: (s: Json) => (s.media as Json | undefined)?.tier },
   { header: 'ended', value: (s: Json) => s.endedAt },
 ];
+
+interface RestoreStartOptions {
+  session: string;
+  to?: string;
+  original?: boolean;
+  replica?: boolean;
+  host?: string;
+  path: string[];
+  pattern?: string;
+  tier?: string;
+  continueIfCannotStop?: boolean;
+}
 
 export function registerCatalog(program: Command): void {
   const sessions = program.command('sessions').description('backup sessions in the catalog');
@@ -96,22 +109,48 @@ export function registerCatalog(program: Command): void {
     );
   restore
     .command('start <scenario>')
-    .description('submit a restore job')
-    .requiredOption('--session <number>', 'the session to restore')
-    .requiredOption('--to <directory>', 'the destination directory on the destination host')
-    .option('--host <host>', "the destination host (default: the scenario's master)")
+    .description(
+      'submit a restore job: a whole session, some paths of it (by tree), or the files matching a pattern',
+    )
+    .requiredOption('--session <number>', 'the session (recovery point) to restore from')
+    .option('--to <directory>', 'an alternate folder on --host (master paths are recreated under it)')
+    .option('--original', "over the master's own paths (replication is stopped first, then restarted)")
+    .option('--replica', "into the replica's copy (then it resynchronizes to the master)")
+    .option('--host <host>', "the destination host for --to (default: the scenario's master)")
+    .option('--path <masterPath>', 'restore only this file or directory (repeatable)', collect, [])
+    .option('--pattern <wildcard>', 'restore only files whose names match (* and ?)')
+    .option('--tier <tier>', 'Glacier retrieval tier: expedited | standard | bulk')
+    .option(
+      '--continue-if-cannot-stop',
+      'for --original: go on even if replication cannot be stopped (else AE0464)',
+    )
     .action(
-      runAction(
-        async (scenario: string, options: { session: string; to: string; host?: string }, command) => {
-          const ctx = contextOf(command as Command);
-          const job = await ctx.api.request('POST', '/jobs', {
-            kind: 'restore',
-            scenarios: [scenario],
-            restore: { sessionId: options.session, destination: options.to, host: options.host },
-          });
-          printJob(ctx, job);
-        },
-      ),
+      runAction(async (scenario: string, options: RestoreStartOptions, command) => {
+        const ctx = contextOf(command as Command);
+        const targets = [options.to !== undefined, options.original === true, options.replica === true];
+        if (targets.filter(Boolean).length !== 1) {
+          throw new CliError(
+            'BadRequest',
+            'say where to restore: exactly one of --to <directory>, --original, --replica',
+            2,
+          );
+        }
+        const job = await ctx.api.request('POST', '/jobs', {
+          kind: 'restore',
+          scenarios: [scenario],
+          restore: {
+            sessionId: options.session,
+            to: options.original ? 'original' : options.replica ? 'replica' : 'alternate',
+            destination: options.to,
+            host: options.host,
+            paths: options.path.length > 0 ? options.path : undefined,
+            pattern: options.pattern,
+            tier: options.tier,
+            continueRestoreIfCannotStop: options.continueIfCannotStop,
+          },
+        });
+        printJob(ctx, job);
+      }),
     );
 
   program
