@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { AUTHORIZER_HANDLER, ROUTES, type Route } from '../../functions/api/routes.js';
+import { consoleServer, isConsoleRequest } from '../../web/server/serve-console.js';
 import { isAllowed } from './evaluate-policy.js';
 import type { LocalLambdas } from './local-lambdas.js';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './provision.js';
@@ -33,8 +34,13 @@ export async function startApiServer(
   lambdas: LocalLambdas,
   options: { port?: number } = {},
 ): Promise<RunningApi> {
+  const serveConsole = consoleServer();
   const server = createServer((request, response) => {
-    serve(lambdas, request, response).catch((error: unknown) => {
+    // The console's static files (no data in them) are the only thing served outside the route table.
+    const handle = isConsoleRequest(request.url)
+      ? serveConsole(request, response)
+      : serve(lambdas, request, response);
+    handle.catch((error: unknown) => {
       send(response, 500, {
         code: 'InternalError',
         message: `local API gateway error: ${(error as Error).message}`,

@@ -1,0 +1,126 @@
+/**
+ * The operator console as the local API serves it, over real HTTP against
+ * the local cloud: the page and its bundle, the headers that keep them
+ * uncached and unframed, traversal attempts refused (sent raw, since fetch
+ * would normalize `..` away before it left the client), and the API still
+ * closed to anyone without a token.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
+import { apiClient } from './api-client.js';
+
+let cloud: LocalCloud;
+
+beforeAll(async () => {
+  cloud = await startLocalCloud();
+});
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+/** One request with the path exactly as written: no URL normalization on the way. */
+function rawGet(
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  const { hostname, port } = new URL(cloud.apiUrl);
+  return new Promise((resolve, reject) => {
+    const call = request({ host: hostname, port, path, method }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    call.on('error', reject);
+    call.end();
+  });
+}
+
+describe('console static files', () => {
+  it('serves /console/ as HTML that loads the bundle and its stylesheet, uncached', async () => {
+    const page = await rawGet('/console/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(page.body).toContain('<script type="module" src="/console/app.js"></script>');
+    expect(page.body).toContain('href="/console/app.css"');
+    expect(page.body).toContain('<div id="root">');
+  });
+
+  it('serves the bundle as non-empty JavaScript that holds the app, and the stylesheet as CSS', async () => {
+    const bundle = await rawGet('/console/app.js');
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(bundle.headers['cache-control']).toBe('no-store');
+    expect(bundle.headers['x-content-type-options']).toBe('nosniff');
+    expect(Number(bundle.headers['content-length'])).toBe(Buffer.byteLength(bundle.body));
+    // More than a stub: React is in it, and the app's own strings (the token key, the routes it calls).
+    expect(bundle.body.length).toBeGreaterThan(50_000);
+    expect(bundle.body).toContain('tidemark.operatorToken');
+    expect(bundle.body).toContain('/restore/tree');
+    expect(bundle.body).toContain('Bearer ');
+    const css = await rawGet('/console/app.css');
+    expect(css.status).toBe(200);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.body).toContain('table');
+  });
+
+  it('redirects /console to /console/ and answers HEAD without a body', async () => {
+    const bare = await rawGet('/console');
+    expect(bare.status).toBe(301);
+    expect(bare.headers.location).toBe('/console/');
+    const head = await rawGet('/console/app.js', 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+  });
+
+  it.each([
+    '/console/../package.json',
+    '/console/%2e%2e/package.json',
+    '/console/%2E%2E%2Fpackage.json',
+    '/console/..%2fpackage.json',
+    '/console/..%5cpackage.json',
+    '/console/./app.js',
+  ])('refuses the traversal attempt %s with 400 and no file content', async (path) => {
+    const refused = await rawGet(path);
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body)).toMatchObject({ code: 'BadRequest' });
+    expect(refused.body).not.toContain('"devDependencies"');
+  });
+
+  it('serves nothing but the built files: unknown names are 404, other methods 405', async () => {
+    for (const path of [
+      '/console/package.json',
+      '/console/src/main.tsx',
+      '/console/server/serve-console.ts',
+    ]) {
+      const missing = await rawGet(path);
+      expect(missing.status, path).toBe(404);
+      expect(JSON.parse(missing.body)).toMatchObject({ code: 'NotFound' });
+    }
+    const posted = await rawGet('/console/', 'POST');
+    expect(posted.status).toBe(405);
+  });
+});
+
+describe('the API beside the console', () => {
+  it('still answers 401 without a token, and 200 with one', async () => {
+    const call = apiClient(cloud.apiUrl);
+    const anonymous = await call('GET', '/hosts');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body).toMatchObject({ code: 'Unauthorized' });
+    // A path that merely starts like the console's is not the console's: the route table answers it.
+    const lookalike = await rawGet('/consoles');
+    expect(lookalike.status).toBe(404);
+    expect(JSON.parse(lookalike.body)).toMatchObject({ code: 'NotFound' });
+    const viewer = await cloud.mintOperatorToken('viewer');
+    expect((await call('GET', '/hosts', { token: viewer })).status).toBe(200);
+  });
+});
