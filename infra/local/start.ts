@@ -43,6 +43,7 @@ async function main() {
 Tidemark local cloud is up (${((Date.now() - started) / 1000).toFixed(1)} s).
 
   API            ${cloud.apiUrl}
+  Console        ${cloud.apiUrl}/console/#token=${token}
   Operator token ${token}   (role admin; also in .tidemark/profile.json)
   Step Functions ${cloud.sfnUrl}
   moto (AWS)     ${cloud.motoUrl}
