@@ -1,0 +1,137 @@
+/**
+ * Restore jobs end to end on the local cloud: a backup job first commits
+ * real catalog sessions (name indexes in moto S3), then restore jobs are
+ * submitted over the API and run by the synthesized restore state machine,
+ * with an agent loop over real HTTP answering the stop and restore commands
+ * (it stands in for the agent program, built against core/agent-commands.ts,
+ * and writes no files). Checks the arguments the destination agent gets, the
+ * scenario restart, the job result, the activity log and the alert.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkflowWorld, type WorkflowWorld } from './workflow-agent.js';
+
+let world: WorkflowWorld;
+
+beforeAll(async () => {
+  world = await startWorkflowWorld('rw', [49201, 49202]);
+});
+afterAll(async () => {
+  await world?.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('restore job end to end', () => {
+  let scenarioId: string;
+  let sessions: Array<{ number: number; masterPaths: string[] }>;
+
+  beforeAll(async () => {
+    scenarioId = await world.replicatingScenario('rw-files');
+    const backup = await world.call('POST', '/jobs', {
+      token: world.operator,
+      body: { kind: 'backup', scenarios: ['rw-files'] },
+    });
+    await world.serve(world.replica, world.jobDone(backup.body.id as string));
+    const listed = await world.call('GET', `/sessions?scenario=${scenarioId}`, { token: world.operator });
+    sessions = listed.body.sessions as typeof sessions;
+    expect(sessions).toHaveLength(2);
+  });
+
+  it('by query to an alternate folder on the replica host: the matching paths, no stop', async () => {
+    const session = sessions.find((s) => s.masterPaths[0] === '/srv/data') as { number: number };
+    const submitted = await world.call('POST', '/jobs', {
+      token: world.operator,
+      body: {
+        kind: 'restore',
+        scenarios: ['rw-files'],
+        restore: {
+          sessionId: String(session.number),
+          pattern: 'b.txt',
+          host: 'rw-replica',
+          destination: '/restore/here',
+        },
+      },
+    });
+    expect(submitted.status).toBe(201);
+    const jobId = submitted.body.id as string;
+    let restoreArgs: Record<string, unknown> | undefined;
+    const kinds = await world.serve(
+      'rw-replica',
+      world.jobDone(jobId),
+      (kind) =>
+        kind === 'restore'
+          ? { status: 'succeeded', output: { files: 1, bytes: 5, tmpFiles: [] } }
+          : undefined,
+      (args) => {
+        restoreArgs = args;
+      },
+    );
+    expect(kinds).toEqual(['restore']);
+    expect(restoreArgs).toMatchObject({
+      jobId,
+      scenarioId,
+      sessionNumber: session.number,
+      paths: ['/srv/data/sub/b.txt'],
+      directory: '/restore/here',
+      repository: { prefix: `repos/${scenarioId}` },
+    });
+    expect(await world.jobOf(jobId)).toMatchObject({ status: 'done', result: 'completed' });
+    const activity = await world.call('GET', `/jobs/${jobId}/activity`, { token: world.operator });
+    expect(JSON.stringify(activity.body.entries)).toContain('ended completed: 1 files, 5 bytes');
+    expect(await world.alertOf(jobId)).toMatchObject({
+      kind: 'job_completed',
+    });
+  });
+
+  it('by tree to the original location: stop on the master, restore at /, then the scenario is started again', async () => {
+    const session = sessions.find((s) => s.masterPaths[0] === '/srv/home') as { number: number };
+    const submitted = await world.call('POST', '/jobs', {
+      token: world.operator,
+      body: {
+        kind: 'restore',
+        scenarios: ['rw-files'],
+        restore: { sessionId: String(session.number), to: 'original', paths: ['/srv/home/sub'] },
+      },
+    });
+    const jobId = submitted.body.id as string;
+    let restoreArgs: Record<string, unknown> | undefined;
+    const kinds = await world.serve(
+      'rw-master',
+      world.jobDone(jobId),
+      (kind) =>
+        kind === 'restore'
+          ? { status: 'succeeded', output: { files: 1, bytes: 5, tmpFiles: [] } }
+          : undefined,
+      (args) => {
+        restoreArgs = args;
+      },
+    );
+    expect(kinds).toEqual(['stop', 'restore']);
+    expect(restoreArgs).toMatchObject({ directory: '/', paths: ['/srv/home/sub'] });
+    expect(await world.jobOf(jobId)).toMatchObject({ result: 'completed' });
+    // Restarted the way the run route does: synchronizing, with a start command for each host.
+    const scenario = await world.call('GET', `/scenarios/${scenarioId}`, { token: world.operator });
+    expect(scenario.body.state).toBe('synchronizing');
+    const start = await world.call('GET', '/agent/commands?waitSeconds=1', {
+      token: world.agents[world.replica],
+    });
+    expect(start.body.kind).toBe('start');
+  });
+
+  it('E3371: a session number the catalog does not hold fails the job with its code', async () => {
+    const submitted = await world.call('POST', '/jobs', {
+      token: world.operator,
+      body: {
+        kind: 'restore',
+        scenarios: ['rw-files'],
+        restore: { sessionId: '99999999', destination: '/restore' },
+      },
+    });
+    const jobId = submitted.body.id as string;
+    for (let i = 0; i < 100 && !(await world.jobDone(jobId)()); i++) await sleep(100);
+    expect(await world.jobOf(jobId)).toMatchObject({
+      result: 'failed',
+      scenarios: [{ error: { code: 'E3371' } }],
+    });
+  });
+});
