@@ -18,7 +18,7 @@ export function hashBlock(block: Buffer): Buffer {
 }
 
 /** Holes in sparse files read as zeros: one memcmp tells, and their hash is computed once. */
-const ZERO_HASH = hashBlock(ZERO_BLOCK);
+export const ZERO_HASH = hashBlock(ZERO_BLOCK);
 
 export function isZero(block: Buffer): boolean {
   for (let o = 0; o < block.length; o += BLOCK_SIZE) {

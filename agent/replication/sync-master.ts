@@ -6,8 +6,11 @@
  * meanwhile, and the signature store ends up describing exactly what the
  * replica holds, so the records captured afterwards diff against the truth.
  */
+
+import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
-import { BLOCK_SIZE, hashAt, hashBlocks, isZero } from './block-hash.js';
+import { BLOCK_SIZE, hashAt, hashBlocks, isZero, ZERO_HASH } from './block-hash.js';
 import type { UnsequencedRecord } from './records.js';
 import { type SignatureStore, sameTime, signatureKey } from './signature-store.js';
 import { dataLayout } from './sparse-layout.js';
@@ -38,6 +41,7 @@ export interface SyncPeer {
 
 /** Files up to this size go whole in block mode too: a hash round trip would cost more than the bytes. */
 const SMALL_FILE = 64 * 1024;
+const MAX_RUN = 1024 * 1024;
 
 export async function synchronize(
   mode: 'file' | 'block',
@@ -94,12 +98,15 @@ export async function synchronize(
           continue;
         }
         const whole = mode === 'file' || !same || st.size <= SMALL_FILE;
-        const theirHashes = whole ? undefined : await peer.hashes(m.path);
-        stats.bytesCompared += st.size + (whole ? 0 : t.size);
-        const head: UnsequencedRecord[] = [];
-        if (whole) head.push({ kind: 'create', path: m.path, mode: st.mode });
-        head.push({ kind: 'truncate', path: m.path, size: st.size });
-        for (const r of head) await send(r);
+        if (!whole) {
+          stats.bytesCompared += st.size + t.size;
+          await sendDifferingBlocks(fd, m.path, st, t.size, peer, send, sigs);
+          continue;
+        }
+        // Whole file: assembled in staging on the replica and moved into place by its attrs record.
+        stats.bytesCompared += st.size;
+        await send({ kind: 'create', path: m.path, mode: st.mode });
+        await send({ kind: 'truncate', path: m.path, size: st.size });
         const pending: UnsequencedRecord[] = [];
         let run: { offset: number; parts: Buffer[]; bytes: number } | undefined;
         const endRun = () => {
@@ -107,19 +114,12 @@ export async function synchronize(
             pending.push({ kind: 'write', path: m.path, offset: run.offset, data: Buffer.concat(run.parts) });
           run = undefined;
         };
-        const theirSize = whole ? 0 : Math.min(t?.size ?? 0, st.size);
         const { hashes, size } = await hashBlocks(
           fd,
-          (i, block, hash) => {
+          (i, block) => {
             const offset = i * BLOCK_SIZE;
-            const prev = theirHashes ? hashAt(theirHashes, i) : undefined;
-            if (
-              (prev?.equals(hash) && offset + block.length <= theirSize) ||
-              (offset >= theirSize && isZero(block))
-            ) {
-              return endRun();
-            }
-            if (run && (run.offset + run.bytes !== offset || run.bytes >= 1024 * 1024)) endRun();
+            if (isZero(block)) return endRun(); // the truncate made zeros already
+            if (run && (run.offset + run.bytes !== offset || run.bytes >= MAX_RUN)) endRun();
             run ??= { offset, parts: [], bytes: 0 };
             run.parts.push(Buffer.from(block));
             run.bytes += block.length;
@@ -147,4 +147,52 @@ export async function synchronize(
   }
   stats.durationMs = Date.now() - started;
   return stats;
+}
+
+/**
+ * Block mode for one file: both sides hash at the same time (the replica its
+ * copy, we ours), then only the differing blocks are read again and sent.
+ */
+async function sendDifferingBlocks(
+  fd: FileHandle,
+  path: string,
+  st: Stats,
+  replicaSize: number,
+  peer: SyncPeer,
+  send: (r: UnsequencedRecord) => Promise<void>,
+  sigs: SignatureStore,
+): Promise<void> {
+  const [theirs, mine] = await Promise.all([
+    peer.hashes(path),
+    hashBlocks(fd, undefined, undefined, await dataLayout(path, st)),
+  ]);
+  await send({ kind: 'truncate', path, size: st.size });
+  const theirSize = Math.min(replicaSize, st.size);
+  const blocks = Math.ceil(mine.size / BLOCK_SIZE);
+  let run: { offset: number; end: number } | undefined;
+  const flush = async () => {
+    if (!run) return;
+    const data = Buffer.allocUnsafe(run.end - run.offset);
+    const { bytesRead } = await fd.read(data, 0, data.length, run.offset);
+    await send({ kind: 'write', path, offset: run.offset, data: data.subarray(0, bytesRead) });
+    run = undefined;
+  };
+  for (let i = 0; i < blocks; i++) {
+    const offset = i * BLOCK_SIZE;
+    const end = Math.min(offset + BLOCK_SIZE, mine.size);
+    const hash = hashAt(mine.hashes, i) as Buffer;
+    const same = end <= theirSize && hashAt(theirs, i)?.equals(hash);
+    // Past the replica's old end the truncate already made zeros: zero blocks need nothing.
+    const zeroTail = offset >= theirSize && end - offset === BLOCK_SIZE && hash.equals(ZERO_HASH);
+    if (same || zeroTail) {
+      await flush();
+      continue;
+    }
+    if (run && (run.end !== offset || run.end - run.offset >= MAX_RUN)) await flush();
+    run ??= { offset, end };
+    run.end = end;
+  }
+  await flush();
+  await send({ kind: 'attrs', path, mode: st.mode, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs });
+  await sigs.put(signatureKey(st), { size: mine.size, mtimeMs: st.mtimeMs, hashes: mine.hashes });
 }
