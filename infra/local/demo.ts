@@ -7,9 +7,12 @@
  * SIGKILL, leaves none behind) through the same daemon `tidemark-agent run`
  * starts.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../agent/daemon/config.js';
 import type { ControlLoop } from '../../agent/daemon/control-loop.js';
 import { createDaemon } from '../../agent/daemon/create-daemon.js';
@@ -19,22 +22,47 @@ import { createCertificateAuthority, issueHostCertificate } from '../../agent/tl
 import { writeDemoData } from './demo-data.js';
 
 export const DEMO_SCENARIO = 'demo-files';
-const HOSTS = ['demo-master', 'demo-replica'] as const;
+export const HOSTS = ['demo-master', 'demo-replica'] as const;
 
 export interface Demo {
   directory: string;
   masterData: string;
   replicaDirectory: string;
   scenarioId: string;
+  /** The agents' processes when they run as children (`childAgents`), by host name. */
+  processes: Map<string, ChildProcess>;
+  /** Starts a child agent again (after a test killed it) with its config and state. */
+  restartAgent(host: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-interface DemoOptions {
+export interface DemoOptions {
   apiUrl: string;
   /** An admin token: the demo enrolls hosts and creates the scenario through the API. */
   token: string;
   directory: string;
   log: (line: string) => void;
+  /** Run each agent as its own `tidemark-agent run` process instead of in this one (tests kill them). */
+  childAgents?: boolean;
+  /** Options of the demo scenario, over the defaults below. */
+  scenarioOptions?: Record<string, unknown>;
+}
+
+const AGENT_BIN = fileURLToPath(new URL('../../agent/bin/tidemark-agent', import.meta.url));
+
+/** Starts `tidemark-agent run` as a child; resolves once it is up (its first heartbeat is in). */
+function spawnAgent(configFile: string, logFile: string): ChildProcess {
+  const out = openSync(logFile, 'a');
+  return spawn(AGENT_BIN, ['run', '--config', configFile], { stdio: ['ignore', out, out], env: process.env });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 function freePort(): Promise<number> {
@@ -83,8 +111,13 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
 
   const ca = await createCertificateAuthority(path.join(directory, 'ca'), 'Tidemark demo CA');
   const daemons: ControlLoop[] = [];
+  const processes = new Map<string, ChildProcess>();
+  const homes = new Map<string, string>();
   const stop = async () => {
-    await Promise.all(daemons.map((daemon) => daemon.stop('demo stopping').catch(() => {})));
+    await Promise.all([
+      ...daemons.map((daemon) => daemon.stop('demo stopping').catch(() => {})),
+      ...[...processes.values()].map(stopChild),
+    ]);
   };
 
   try {
@@ -121,12 +154,17 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       };
       await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
       await chmod(configFile, 0o600);
-      const daemon = await createDaemon(loadConfig(configFile), defaultEngines, {
-        log: createLogger('warn'),
-        shutdownGraceMs: 5000,
-      });
-      daemons.push(daemon);
-      await daemon.start();
+      homes.set(host, home);
+      if (options.childAgents) {
+        processes.set(host, spawnAgent(configFile, path.join(home, 'agent.log')));
+      } else {
+        const daemon = await createDaemon(loadConfig(configFile), defaultEngines, {
+          log: createLogger('warn'),
+          shutdownGraceMs: 5000,
+        });
+        daemons.push(daemon);
+        await daemon.start();
+      }
       log(
         `agent ${host} is up (data port ${config.dataPort}, config ${path.relative(process.cwd(), configFile)})`,
       );
@@ -138,9 +176,16 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       master: 'demo-master',
       replicas: [{ host: 'demo-replica', directory: replicaDirectory }],
       roots: [masterData],
-      options: { mode: 'suspend', snapshotRetention: 5, agentTimeoutSeconds: 60 },
+      options: { mode: 'suspend', snapshotRetention: 5, agentTimeoutSeconds: 60, ...options.scenarioOptions },
     });
     const scenarioId = String(created.id);
+    // The run route needs each host's data port, which arrives with its first heartbeat.
+    await waitFor('both agents to heartbeat', 60, async () => {
+      const { hosts } = (await api(options, 'GET', '/hosts')) as {
+        hosts: Array<{ name: string; dataPort?: number }>;
+      };
+      return HOSTS.every((name) => hosts.some((h) => h.name === name && h.dataPort)) ? true : undefined;
+    });
     await api(options, 'POST', `/scenarios/${scenarioId}/run`);
     await waitFor(`scenario ${DEMO_SCENARIO} to replicate`, 60, async () => {
       const scenario = await api(options, 'GET', `/scenarios/${scenarioId}`);
@@ -150,7 +195,14 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     log(
       `scenario ${DEMO_SCENARIO} is replicating ${path.relative(process.cwd(), masterData)} → ${path.relative(process.cwd(), replicaDirectory)}`,
     );
-    return { directory, masterData, replicaDirectory, scenarioId, stop };
+    const restartAgent = async (host: string) => {
+      const home = homes.get(host);
+      const running = processes.get(host);
+      if (!home || !running) throw new Error(`${host} is not a child agent of this demo`);
+      await stopChild(running);
+      processes.set(host, spawnAgent(path.join(home, 'agent.json'), path.join(home, 'agent.log')));
+    };
+    return { directory, masterData, replicaDirectory, scenarioId, processes, restartAgent, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -3,12 +3,12 @@
  * process, against the local cloud over HTTP. Checks its tables, `--json`,
  * and that every failure is one `error <code>: …` line with its exit code.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalCloud, REPO_ROOT, startLocalCloud } from '../../infra/local/local-cloud.js';
+import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
+import { runTidemark } from '../support/run-tidemark.js';
 
 let cloud: LocalCloud;
 let admin: string;
@@ -23,26 +23,7 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `bin/tidemark` with the given environment (never the developer's own profile). */
-function tidemark(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      path.join(REPO_ROOT, 'bin', 'tidemark'),
-      args,
-      { cwd: tmpdir(), env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), ...env } },
-      (error, stdout, stderr) => {
-        const code = error ? Number((error as { code?: number }).code ?? 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const tidemark = runTidemark;
 
 const as = (token: string) => ({ TIDEMARK_API_URL: cloud.apiUrl, TIDEMARK_TOKEN: token });
 
