@@ -3,9 +3,17 @@
  * the local cloud: the page and its bundle, the headers that keep them
  * uncached and unframed, traversal attempts refused (sent raw, since fetch
  * would normalize `..` away before it left the client), and the API still
- * closed to anyone without a token.
+ * closed to anyone without a token. Where Debian's chromium is installed, a
+ * headless browser loads the console and renders views from the real API;
+ * elsewhere (CI) that part is skipped.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
 import { apiClient } from './api-client.js';
@@ -122,5 +130,64 @@ describe('the API beside the console', () => {
     expect(JSON.parse(lookalike.body)).toMatchObject({ code: 'NotFound' });
     const viewer = await cloud.mintOperatorToken('viewer');
     expect((await call('GET', '/hosts', { token: viewer })).status).toBe(200);
+  });
+});
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((file) => existsSync(file));
+
+/** The DOM after the page ran for a few seconds of virtual time (network waits do not count). */
+async function renderedText(url: string): Promise<string> {
+  const profile = await mkdtemp(path.join(tmpdir(), 'tidemark-console-chromium-'));
+  try {
+    const { stdout } = await promisify(execFile)(
+      CHROMIUM as string,
+      // --no-sandbox: these machines run tests as root, where chromium's sandbox refuses to start.
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        `--user-data-dir=${profile}`,
+        '--virtual-time-budget=4000',
+        '--dump-dom',
+        url,
+      ],
+      { timeout: 45_000, maxBuffer: 16 * 1024 * 1024 },
+    );
+    return stdout.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ');
+  } finally {
+    await rm(profile, { recursive: true, force: true });
+  }
+}
+
+describe.skipIf(!CHROMIUM)('console in a headless browser', () => {
+  it('renders the hosts view from the API with a token taken from the fragment', async () => {
+    const call = apiClient(cloud.apiUrl);
+    const admin = await cloud.mintOperatorToken('admin');
+    const enrolled = await call('POST', '/hosts', {
+      token: admin,
+      body: { name: 'console-smoke-1', addresses: ['10.9.8.7'], os: 'linux' },
+    });
+    expect(enrolled.status).toBe(201);
+    const viewer = await cloud.mintOperatorToken('viewer');
+    const text = await renderedText(`${cloud.apiUrl}/console/#token=${viewer}&/hosts`);
+    expect(text).toContain('Sign out');
+    expect(text).toContain('console-smoke-1');
+    expect(text).toContain('10.9.8.7');
+    expect(text).toContain('never'); // no heartbeat yet
+    expect(text).not.toContain('Operator token');
+  });
+
+  it('shows the API refusal and the token form for a token the API does not know', async () => {
+    const text = await renderedText(`${cloud.apiUrl}/console/#token=tmo_${'x'.repeat(43)}&/hosts`);
+    expect(text).toContain('Unauthorized: missing or invalid credential');
+    expect(text).toContain('Operator token');
+    expect(text).not.toContain('console-smoke-1');
+  });
+
+  it('asks for a token when the tab has none, with no error shown', async () => {
+    const text = await renderedText(`${cloud.apiUrl}/console/#/hosts`);
+    expect(text).toContain('Operator token');
+    expect(text).not.toContain('Unauthorized');
+    expect(text).not.toContain('Sign out');
   });
 });

@@ -12,7 +12,7 @@ export function JobActivityView(props: { jobId: string }) {
   const path = `/jobs/${encodeURIComponent(props.jobId)}`;
   const job = usePoll((api) => api.get<Job>(path), path);
   const activity = usePoll(
-    (api) => api.get<ActivityPage>(`${path}/activity`, { limit: 1000 }),
+    (api) => api.get<ActivityPage>(`${path}/activity`, { limit: 500 }),
     `${path}/activity`,
   );
   return (

@@ -1,5 +1,5 @@
 /** One scenario's events, newest first. */
-import type { EventPage } from '../api/types.js';
+import type { EventPage, ScenarioView } from '../api/types.js';
 import { DataTable } from '../components/DataTable.js';
 import { Section } from '../components/Section.js';
 import { formatTime } from '../format.js';
@@ -10,9 +10,11 @@ const HEAD = ['#', 'time', 'severity', 'event', 'host', 'text'];
 export function ScenarioEventsView(props: { scenarioId: string }) {
   const path = `/scenarios/${encodeURIComponent(props.scenarioId)}/events`;
   const events = usePoll((api) => api.get<EventPage>(path, { limit: 200 }), path);
+  const scenarioPath = `/scenarios/${encodeURIComponent(props.scenarioId)}`;
+  const scenario = usePoll((api) => api.get<ScenarioView>(scenarioPath), scenarioPath);
   return (
     <Section
-      title={`Events of ${props.scenarioId}`}
+      title={`Events of ${scenario.data?.name ?? props.scenarioId}`}
       error={events.error}
       loading={events.loading}
       more={events.data?.next !== undefined}
