@@ -7,6 +7,7 @@
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   // replication (issue 4), backup (issue 5), query (issue 3) and workflow (issue 6) register here.
   query: () => import('./query.js').then((bench) => bench.runQueryBenchmark()),
+  workflow: () => import('./workflow.js').then((bench) => bench.runWorkflowBenchmark()),
   replication: () => import('./replication.js').then((bench) => bench.runReplicationBenchmark()),
   backup: () => import('./backup.js').then((bench) => bench.runBackupBenchmark()),
 };
