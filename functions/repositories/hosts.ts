@@ -1,11 +1,12 @@
 /** Hosts: enrollment (with the agent's credential), lookup, listing, heartbeats. */
 import { randomUUID } from 'node:crypto';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import { type EnrollHostRequest, Host } from '../../core/host.js';
 import { keys, withoutKeys } from '../../core/table.js';
 import { credentialItem, newSecret } from './credentials.js';
-import { db, decodeCursor, encodeCursor, isConditionFailure, setExpression, tableName } from './table.js';
+import { queryPage } from './partition-query.js';
+import { db, isConditionFailure, setExpression, tableName } from './table.js';
 
 export interface Enrollment {
   host: Host;
@@ -72,23 +73,12 @@ export async function requireHost(id: string): Promise<Host> {
 }
 
 export async function listHosts(limit: number, cursor?: string): Promise<{ hosts: Host[]; next?: string }> {
-  const startKey = decodeCursor(cursor);
-  if (cursor && !startKey)
-    throw new TidemarkError('BadRequest', "query field 'next': not a valid cursor", 400, 'next');
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.hostList().GSI1PK },
-      Limit: limit,
-      ExclusiveStartKey: startKey,
-    }),
+  const page = await queryPage(
+    { pk: keys.hostList().GSI1PK, index: { name: 'GSI1', attribute: 'GSI1PK' }, forward: true },
+    limit,
+    cursor,
   );
-  return {
-    hosts: (result.Items ?? []).map((item) => Host.parse(withoutKeys(item))),
-    next: encodeCursor(result.LastEvaluatedKey),
-  };
+  return { hosts: page.items.map((item) => Host.parse(withoutKeys(item))), next: page.next };
 }
 
 export async function recordHeartbeat(

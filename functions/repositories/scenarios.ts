@@ -5,7 +5,7 @@
  * and state moves are conditional on the state the rules in core allow.
  */
 import { randomUUID } from 'node:crypto';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import {
   type CreateScenarioRequest,
@@ -17,7 +17,8 @@ import {
 } from '../../core/scenario.js';
 import { type HostStatusRecord, ScenarioView, stateAfterReport } from '../../core/scenario-status.js';
 import { keys, withoutKeys } from '../../core/table.js';
-import { db, decodeCursor, encodeCursor, isConditionFailure, setExpression, tableName } from './table.js';
+import { queryPage } from './partition-query.js';
+import { db, isConditionFailure, setExpression, tableName } from './table.js';
 
 const SCENARIO_ID = /^s-[0-9a-f-]{36}$/;
 
@@ -92,23 +93,12 @@ export async function listScenarios(
   limit: number,
   cursor?: string,
 ): Promise<{ scenarios: ScenarioView[]; next?: string }> {
-  const startKey = decodeCursor(cursor);
-  if (cursor && !startKey)
-    throw new TidemarkError('BadRequest', "query field 'next': not a valid cursor", 400, 'next');
-  const result = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.scenarioList().GSI1PK },
-      Limit: limit,
-      ExclusiveStartKey: startKey,
-    }),
+  const page = await queryPage(
+    { pk: keys.scenarioList().GSI1PK, index: { name: 'GSI1', attribute: 'GSI1PK' }, forward: true },
+    limit,
+    cursor,
   );
-  return {
-    scenarios: (result.Items ?? []).map((item) => ScenarioView.parse(withoutKeys(item))),
-    next: encodeCursor(result.LastEvaluatedKey),
-  };
+  return { scenarios: page.items.map((item) => ScenarioView.parse(withoutKeys(item))), next: page.next };
 }
 
 function conflict(scenario: Pick<Scenario, 'name'>, what: string) {
