@@ -11,6 +11,8 @@ export const ENV = {
   restoreStateMachineArn: 'TIDEMARK_RESTORE_STATE_MACHINE_ARN',
   schedulerRoleArn: 'TIDEMARK_SCHEDULER_ROLE_ARN',
   alertsTopicArn: 'TIDEMARK_ALERTS_TOPIC_ARN',
+  /** The role POST /agent/credentials assumes, scoped down per scenario by a session policy. */
+  agentDataRoleArn: 'TIDEMARK_AGENT_DATA_ROLE_ARN',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

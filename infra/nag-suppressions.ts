@@ -123,6 +123,11 @@ export function applyNagSuppressions(stack: TidemarkStack): void {
   for (const fn of [workflows.resolveRestore, workflows.requestRetrieval, workflows.checkRetrieval]) {
     acknowledge(roleOf(fn), `AwsSolutions-IAM5[${repositoryObjects}]`, REPOSITORY_OBJECTS);
   }
+  acknowledge(
+    stack.agentDataRole,
+    `AwsSolutions-IAM5[${repositoryObjects}]`,
+    'The agent data role covers every scenario repository (repos/<scenarioId>/, created at run time); POST /agent/credentials narrows each set of credentials to one scenario with an inline session policy.',
+  );
 
   // Restore by tree and by query: the name-index objects of every session, whose numbers and media prefixes are data.
   const nameIndexes = `Resource::<${logicalId(storage.mediaBucket.node.defaultChild)}.Arn>/${NAME_INDEX_OBJECTS}`;

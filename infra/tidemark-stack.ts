@@ -4,7 +4,8 @@
  * environment-agnostic (no account or region lookups), so it synthesizes
  * offline.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { ENV, type EnvName } from '../core/environment.js';
 import { Alerts } from './alerts.js';
@@ -28,6 +29,7 @@ export class TidemarkStack extends Stack {
   readonly schedulerRole: SchedulerRole;
   readonly alerts: Alerts;
   readonly api: Api;
+  readonly agentDataRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: TidemarkStackProps = {}) {
     super(scope, id, props);
@@ -57,6 +59,34 @@ export class TidemarkStack extends Stack {
 
     this.schedulerRole = new SchedulerRole(this, 'Scheduler', { backupStateMachine });
 
+    // What POST /agent/credentials hands agents, narrowed per scenario by a session policy there.
+    this.agentDataRole = new iam.Role(this, 'AgentDataRole', {
+      assumedBy: new iam.AccountRootPrincipal(),
+      description:
+        'Tidemark agents: scenario repositories in the media bucket (scoped per call by a session policy)',
+      maxSessionDuration: Duration.hours(1),
+    });
+    this.agentDataRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          's3:GetObject',
+          's3:PutObject',
+          's3:DeleteObject',
+          's3:AbortMultipartUpload',
+          's3:RestoreObject',
+        ],
+        resources: [mediaBucket.arnForObjects('repos/*')],
+      }),
+    );
+    this.agentDataRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [mediaBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['repos/*'] } },
+      }),
+    );
+    key.grant(this.agentDataRole, 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt');
+
     this.api = new Api(this, 'Api', {
       table,
       authorizerEnvironment: dataEnvironment,
@@ -67,12 +97,15 @@ export class TidemarkStack extends Stack {
         [ENV.restoreStateMachineArn]: restoreStateMachine.stateMachineArn,
         [ENV.schedulerRoleArn]: this.schedulerRole.role.roleArn,
         [ENV.alertsTopicArn]: this.alerts.topic.topicArn,
+        [ENV.agentDataRoleArn]: this.agentDataRole.roleArn,
       },
     });
 
     // Agents' alerts (lost connection, queue overflow) reach operators through the alert topic.
     const postEvents = this.api.routeFunctions.get('POST /agent/events');
     if (postEvents) this.alerts.topic.grantPublish(postEvents);
+    const credentials = this.api.routeFunctions.get('POST /agent/credentials');
+    if (credentials?.role) this.agentDataRole.grantAssumeRole(credentials.role);
     // Canceling a job stops its execution, so the route itself raises the job_canceled alert.
     const cancelJob = this.api.routeFunctions.get('POST /jobs/{jobId}/cancel');
     if (cancelJob) this.alerts.topic.grantPublish(cancelJob);

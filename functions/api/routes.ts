@@ -58,6 +58,12 @@ export const ROUTES: readonly Route[] = [
     handler: 'functions/api/agent/post-command-heartbeat.ts',
     access: 'agent',
   },
+  {
+    method: 'POST',
+    path: '/agent/credentials',
+    handler: 'functions/api/agent/credentials.ts',
+    access: 'agent',
+  },
   ...SCENARIO_ROUTES,
   ...JOB_ROUTES,
   ...CATALOG_ROUTES,

@@ -10,6 +10,7 @@
  * a real agent writes; it moves no file data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionPolicyOf } from '../../functions/api/agent/credentials.js';
 import { startWorkflowWorld, type WorkflowWorld } from './workflow-agent.js';
 
 let world: WorkflowWorld;
@@ -133,5 +134,45 @@ describe('backup job end to end', () => {
     });
     await world.serve(world.replica, world.jobDone(next.body.id as string));
     expect(await world.jobOf(next.body.id as string)).toMatchObject({ result: 'completed' });
+  });
+});
+
+describe('POST /agent/credentials', () => {
+  it('gives a replica short-lived STS credentials for its scenario repository (moto STS), and a stranger 403', async () => {
+    const scenarioId = await world.replicatingScenario('bw-creds');
+    const granted = await world.call('POST', '/agent/credentials', {
+      token: world.agents[world.replica],
+      body: { scenarioId },
+    });
+    expect(granted.status).toBe(200);
+    expect(granted.body).toMatchObject({
+      accessKeyId: expect.stringMatching(/\S/),
+      secretAccessKey: expect.stringMatching(/\S/),
+      sessionToken: expect.stringMatching(/\S/),
+      repository: { prefix: `repos/${scenarioId}` },
+    });
+    const minutesLeft = (Date.parse(String(granted.body.expiration)) - Date.now()) / 60_000;
+    expect(minutesLeft).toBeGreaterThan(10);
+    expect(minutesLeft).toBeLessThanOrEqual(15);
+    // The session policy names only this scenario's repository (moto does not enforce IAM, so the policy is checked as written).
+    expect(JSON.parse(sessionPolicyOf('b', scenarioId, 'k')).Statement[0].Resource).toBe(
+      `arn:aws:s3:::b/repos/${scenarioId}/*`,
+    );
+
+    const stranger = await world.call('POST', '/hosts', {
+      token: world.operator,
+      body: { name: 'bw-stranger' },
+    });
+    const refused = await world.call('POST', '/agent/credentials', {
+      token: stranger.body.agentToken as string,
+      body: { scenarioId },
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'Forbidden', field: 'scenarioId' });
+    const operatorCall = await world.call('POST', '/agent/credentials', {
+      token: world.operator,
+      body: { scenarioId },
+    });
+    expect(operatorCall.status).toBe(403);
   });
 });
