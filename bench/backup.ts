@@ -286,6 +286,16 @@ async function bundleChild(root: string): Promise<string> {
     'tidemark-bench',
     `backup-child-${process.pid}.mjs`,
   );
+  // The CPU worker is its own entry, named as agent/backup/cpu-pool.ts looks for it beside the bundle.
+  await build({
+    entryPoints: [path.join(root, 'agent/backup/cpu-worker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile: path.join(path.dirname(outfile), 'cpu-worker.js'),
+    logLevel: 'error',
+  });
   await build({
     entryPoints: [fileURLToPath(import.meta.url)],
     bundle: true,

@@ -6,10 +6,11 @@
  * restore could not read; a backup killed earlier leaves at most packs that
  * no index or manifest names, which gc removes.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { TidemarkError } from '../../core/error-catalogue.js';
-import { compressBlob } from './compression.js';
-import { fileChunks } from './file-chunks.js';
+import { ByteBudget } from './byte-budget.js';
+import { cpuPool } from './cpu-pool.js';
+import { fileSegments } from './file-chunks.js';
 import { GearChunker } from './gear-chunker.js';
 import type { Extent, Manifest, ManifestEntry } from './manifest.js';
 import { Packer } from './packer.js';
@@ -31,8 +32,10 @@ export interface BackupOptions {
   packSize?: number;
   /** Packs uploading at once. */
   uploads?: number;
-  /** Chunks compressing at once (libuv's pool has 4 threads by default). */
+  /** Files chunked at once (their segments go to the CPU workers in turn). */
   compressions?: number;
+  /** Bytes of file data read and not yet packed, at most (default 64 MiB). */
+  inFlightBytes?: number;
   /**
    * The session whose unchanged files (same size, mtime, ctime, inode) are not read again; by default
    * the newest session of the same host, entity and sources. `false` reads every file.
@@ -69,21 +72,80 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     options.parent === false
       ? undefined
       : await ParentCache.find(repo, index, { ...options, parent: options.parent || undefined });
-  const chunker = new GearChunker(repo.config.chunker);
+  // Validates the sizes here, on the main thread, for a clear error.
+  const chunker = new GearChunker(repo.config.chunker).params;
   const packer = new Packer(repo, options.packSize ?? 32 * 1024 * 1024, options.uploads ?? 3, options.onPack);
-  const maxCompressions = options.compressions ?? 4;
-  const compressing = new Set<Promise<void>>();
+  const pool = cpuPool();
+  const budget = new ByteBudget(options.inFlightBytes ?? 64 * 1024 * 1024);
+  const maxFiles = options.compressions ?? 4;
+  const chunking = new Set<Promise<void>>();
+  const working = new Set<Promise<void>>();
   const queued = new Set<string>();
+  const key = repo.key.forWorkers();
   let failure: unknown;
   const stats = { files: 0, bytes: 0, newChunks: 0, newBytes: 0, storedBytes: 0, reusedChunks: 0 };
+  const track = (task: Promise<void>) => {
+    const tracked: Promise<void> = task
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => working.delete(tracked));
+    working.add(tracked);
+  };
 
-  const store = async (hash: string, data: Buffer) => {
-    const sealed = repo.key.seal(await compressBlob(data));
-    await packer.add(hash, sealed, data.length);
+  /** Chunks one file into `extents` (in file order) and sends its new chunks to be sealed and packed. */
+  const chunkFile = async (viewPath: string, size: number, extents: Extent[]) => {
+    for await (const segment of fileSegments(options.view, viewPath, chunker, pool, budget, size)) {
+      const fresh: Array<[number, number]> = [];
+      const hashes: string[] = [];
+      for (const piece of segment.pieces) {
+        if (piece.length === 1) {
+          const last = extents.at(-1);
+          if (last && last[0] === null) last[1] += piece[0];
+          else extents.push([null, piece[0]]);
+          continue;
+        }
+        const [start, end, hash] = piece;
+        extents.push([hash, end - start]);
+        stats.bytes += end - start;
+        if (index.has(hash) || queued.has(hash)) {
+          stats.reusedChunks++;
+          continue;
+        }
+        queued.add(hash);
+        stats.newChunks++;
+        stats.newBytes += end - start;
+        fresh.push([start, end]);
+        hashes.push(hash);
+      }
+      if (fresh.length === 0 || failure) {
+        segment.release();
+        if (failure) throw failure;
+        continue;
+      }
+      // Sealing runs while the next segment is read and cut; the budget bounds how far ahead.
+      track(
+        pool
+          .run<Uint8Array[]>({ op: 'seal', key, data: segment.data, ranges: fresh })
+          .then(async (sealed) => {
+            for (let i = 0; i < sealed.length; i++) {
+              const blob = sealed[i] as Uint8Array;
+              const [start, end] = fresh[i] as [number, number];
+              await packer.add(
+                hashes[i] as string,
+                Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength),
+                end - start,
+              );
+            }
+          })
+          .finally(() => segment.release()),
+      );
+    }
   };
 
   const entries: ManifestEntry[] = [];
   for await (const item of scan(options.view, options.sources)) {
+    if (failure) break;
     const { stat } = item;
     const entry: ManifestEntry = {
       path: item.masterPath,
@@ -114,35 +176,20 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     } else if (stat.type === 'file') {
       stats.files++;
       const extents: Extent[] = [];
-      for await (const piece of fileChunks(options.view, item.viewPath, chunker, stat.size)) {
-        if (piece.kind === 'hole') {
-          extents.push([null, piece.length]);
-          continue;
-        }
-        const hash = createHash('sha256').update(piece.data).digest('hex');
-        extents.push([hash, piece.data.length]);
-        stats.bytes += piece.data.length;
-        if (index.has(hash) || queued.has(hash)) {
-          stats.reusedChunks++;
-          continue;
-        }
-        queued.add(hash);
-        stats.newChunks++;
-        stats.newBytes += piece.data.length;
-        while (compressing.size >= maxCompressions) await Promise.race(compressing);
-        if (failure) throw failure;
-        const task: Promise<void> = store(hash, piece.data)
-          .catch((error: unknown) => {
-            failure ??= error;
-          })
-          .finally(() => compressing.delete(task));
-        compressing.add(task);
-      }
       entry.extents = extents;
+      // Several files at once keep every worker busy; entries keep scan order regardless.
+      while (chunking.size >= maxFiles) await Promise.race(chunking);
+      const task: Promise<void> = chunkFile(item.viewPath, stat.size, extents)
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => chunking.delete(task));
+      chunking.add(task);
     }
     entries.push(entry);
   }
-  await Promise.all(compressing);
+  await Promise.all(chunking);
+  while (working.size > 0) await Promise.all(working);
   if (failure) throw failure;
   await packer.finish();
   stats.storedBytes = packer.storedBytes;

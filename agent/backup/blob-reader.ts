@@ -1,17 +1,20 @@
 /**
  * Reads chunks out of a pack with as few ranged GETs as possible (nearby
  * blobs share one request) and verifies each: it must authenticate under the
- * key, decompress, and hash to its name.
+ * key, decompress, and hash to its name. Restores verify on the CPU workers
+ * (the fetched range moves there, the plain chunks move back).
  */
 import { createHash } from 'node:crypto';
 import { decompressBlob } from './compression.js';
 import { RepositoryCorrupted } from './corruption.js';
+import { cpuPool } from './cpu-pool.js';
 import type { BlobLocation } from './repo-index.js';
 import { keys, type Repository } from './repository.js';
 
 /** Blobs closer than this are fetched in one request rather than two. */
 const MAX_GAP = 1024 * 1024;
-const MAX_REQUEST = 32 * 1024 * 1024;
+/** Bounds the bytes one pack reader holds (ranges, then their plain chunks). */
+const MAX_REQUEST = 8 * 1024 * 1024;
 
 export async function readPackBlobs(
   repo: Repository,
@@ -36,10 +39,27 @@ export async function readPackBlobs(
       first.location.offset,
       end - first.location.offset,
     );
-    for (let k = i; k < j; k++) {
-      const { hash, location } = sorted[k] as (typeof sorted)[number];
-      const start = location.offset - first.location.offset;
-      await onBlob(hash, verifyBlob(repo, pack, hash, range.subarray(start, start + location.length)));
+    const group = sorted.slice(i, j);
+    const opened = await cpuPool().run<Array<Uint8Array | { error: string }>>({
+      op: 'open',
+      key: repo.key.forWorkers(),
+      data: range,
+      blobs: group.map(({ hash, location }) => [
+        location.offset - first.location.offset,
+        location.length,
+        hash,
+      ]),
+    });
+    for (let k = 0; k < group.length; k++) {
+      const { hash } = group[k] as (typeof group)[number];
+      const plain = opened[k] as Uint8Array | { error: string };
+      if (!(plain instanceof Uint8Array))
+        throw new RepositoryCorrupted(
+          plain.error === 'hash'
+            ? `chunk ${hash} in pack ${pack} does not match its hash`
+            : `chunk ${hash} in pack ${pack} is corrupted: ${plain.error}`,
+        );
+      await onBlob(hash, Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength));
     }
     i = j;
   }

@@ -1,79 +1,78 @@
 /**
- * Turns one file of a SnapshotView into chunks and holes. The file is read
- * in large blocks; every aligned 64 KiB block that is all zeros becomes part
- * of a hole (Node has no SEEK_HOLE, so holes are found by content), and the
- * data between holes goes through the content-defined chunker.
+ * Reads one file of a SnapshotView in segments and has a CPU worker cut each
+ * into chunks and holes (segment-cut.ts). Reading stays here because a view
+ * (a copy-on-write snapshot overlay, say) lives on the main thread; the
+ * bytes move to the worker and back without copies. Each segment's bytes are
+ * taken from a ByteBudget, which the consumer gives back once it is done
+ * with them, so a large file is never held whole.
  */
-import type { GearChunker } from './gear-chunker.js';
+import type { ByteBudget } from './byte-budget.js';
+import type { CpuPool } from './cpu-pool.js';
+import type { ChunkerParams } from './gear-chunker.js';
+import type { SegmentCut } from './segment-cut.js';
 import type { SnapshotView } from './snapshot-view.js';
 
-export type Piece = { kind: 'chunk'; data: Buffer } | { kind: 'hole'; length: number };
-
-export const HOLE_BLOCK = 64 * 1024;
 const READ_SIZE = 8 * 1024 * 1024;
-const ZEROS = Buffer.alloc(HOLE_BLOCK);
 
-export async function* fileChunks(
+export interface Segment extends SegmentCut {
+  /** The segment's bytes; the pieces' offsets point into it. */
+  data: Buffer;
+  /** Gives the segment's bytes back to the budget. */
+  release(): void;
+}
+
+export async function* fileSegments(
   view: SnapshotView,
   path: string,
-  chunker: GearChunker,
-  /** The file's size as scanned: small files then get a buffer their own size, not 8 MiB (GC churn). */
+  chunker: ChunkerParams,
+  pool: CpuPool,
+  budget: ByteBudget,
+  /** The file's size as scanned: small files get a buffer their own size, not 8 MiB. */
   sizeHint = READ_SIZE,
-): AsyncGenerator<Piece> {
-  let pending: Buffer = Buffer.alloc(0); // data not yet cut into chunks
-  let hole = 0;
+): AsyncGenerator<Segment> {
+  // At most `maxSize` bytes per file, outside the budget: the next segment's buffer counts them again.
+  let tail: Buffer = Buffer.alloc(0);
   let position = 0;
-  const maxSize = chunker.params.maxSize;
-
-  function* cutAll(final: boolean): Generator<Piece> {
-    let start = 0;
-    while (pending.length - start >= (final ? 1 : maxSize)) {
-      const end = chunker.cut(pending, start, pending.length);
-      yield { kind: 'chunk', data: pending.subarray(start, end) };
-      start = end;
-    }
-    pending = pending.subarray(start);
-  }
-
-  for (;;) {
+  for (let final = false; !final; ) {
     // One byte more than expected, so a file of the scanned size ends with a short read, not an extra one.
     const expected = sizeHint - position;
-    const block = Buffer.allocUnsafe(expected >= 0 ? Math.min(READ_SIZE, expected + 1) : READ_SIZE);
-    let filled = 0;
-    while (filled < block.length) {
-      const n = await view.read(path, block.subarray(filled), position + filled, block.length - filled);
+    const want = expected >= 0 ? Math.min(READ_SIZE, expected + 1) : READ_SIZE;
+    const size = tail.length + want;
+    await budget.acquire(size);
+    // Not from Node's shared pool: this buffer moves to a worker thread.
+    const block = Buffer.allocUnsafeSlow(size);
+    tail.copy(block);
+    let filled = tail.length;
+    while (filled < size) {
+      const n = await view.read(path, block.subarray(filled), position + filled - tail.length, size - filled);
       if (n === 0) break;
       filled += n;
     }
-    if (filled === 0) break;
-    position += filled;
-    let dataStart = 0;
-    for (let offset = 0; offset < filled; offset += HOLE_BLOCK) {
-      const end = Math.min(offset + HOLE_BLOCK, filled);
-      const zero = end - offset === HOLE_BLOCK && block.subarray(offset, end).equals(ZEROS);
-      if (!zero) continue;
-      if (offset > dataStart) {
-        if (hole > 0) yield { kind: 'hole', length: hole };
-        hole = 0;
-        pending = join(pending, block.subarray(dataStart, offset));
-        yield* cutAll(false);
-      }
-      if (pending.length > 0) yield* cutAll(true);
-      hole += HOLE_BLOCK;
-      dataStart = end;
+    position += filled - tail.length;
+    final = filled < size;
+    if (filled === tail.length && tail.length === 0) {
+      budget.release(size);
+      return;
     }
-    if (dataStart < filled) {
-      if (hole > 0) yield { kind: 'hole', length: hole };
-      hole = 0;
-      pending = join(pending, block.subarray(dataStart, filled));
-      yield* cutAll(false);
-    }
-    if (filled < block.length) break;
+    const cut = await pool.run<SegmentCut & { data: Uint8Array }>({
+      op: 'cut',
+      data: block.subarray(0, filled),
+      newStart: tail.length,
+      final,
+      chunker,
+    });
+    const data = Buffer.from(cut.data.buffer, cut.data.byteOffset, cut.data.byteLength);
+    // The uncut tail moves into the next segment's buffer before this one is handed out.
+    tail = Buffer.from(data.subarray(cut.consumed));
+    let released = false;
+    yield {
+      pieces: cut.pieces,
+      consumed: cut.consumed,
+      data,
+      release: () => {
+        if (!released) budget.release(size);
+        released = true;
+      },
+    };
   }
-  if (pending.length > 0) yield* cutAll(true);
-  if (hole > 0) yield { kind: 'hole', length: hole };
-}
-
-function join(a: Buffer, b: Buffer): Buffer {
-  return a.length === 0 ? b : Buffer.concat([a, b]);
 }

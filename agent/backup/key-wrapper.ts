@@ -3,7 +3,7 @@
  * key (kept only in memory) and its wrapped form (the only one stored, in the
  * repository config); `Decrypt` unwraps it when the repository is opened.
  */
-import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
+import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { clients } from '../../core/aws-clients.js';
 
 export interface KeyWrapper {
@@ -14,18 +14,24 @@ export interface KeyWrapper {
 }
 
 export class KmsKeyWrapper implements KeyWrapper {
-  constructor(readonly keyId: string) {}
+  /** `client`: e.g. one with the agent's scoped credentials; by default the shared client from core/aws-clients. */
+  constructor(
+    readonly keyId: string,
+    private readonly client?: KMSClient,
+  ) {}
+
+  private kms(): KMSClient {
+    return this.client ?? clients.kms();
+  }
 
   async generate(): Promise<{ plain: Buffer; wrapped: Buffer }> {
-    const out = await clients
-      .kms()
-      .send(new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256' }));
+    const out = await this.kms().send(new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256' }));
     if (!out.Plaintext || !out.CiphertextBlob) throw new Error('KMS GenerateDataKey returned no key');
     return { plain: Buffer.from(out.Plaintext), wrapped: Buffer.from(out.CiphertextBlob) };
   }
 
   async unwrap(wrapped: Buffer): Promise<Buffer> {
-    const out = await clients.kms().send(new DecryptCommand({ CiphertextBlob: wrapped, KeyId: this.keyId }));
+    const out = await this.kms().send(new DecryptCommand({ CiphertextBlob: wrapped, KeyId: this.keyId }));
     if (!out.Plaintext) throw new Error('KMS Decrypt returned no key');
     return Buffer.from(out.Plaintext);
   }

@@ -22,6 +22,11 @@ export class RepoKey {
     if (key.length !== 32) throw new Error('the repository key must be 32 bytes (AES-256)');
   }
 
+  /** A copy of the key bytes for this process's CPU worker threads (never logged or stored). */
+  forWorkers(): Uint8Array {
+    return new Uint8Array(this.key);
+  }
+
   seal(plain: Buffer): Buffer {
     const nonce = randomBytes(NONCE);
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);

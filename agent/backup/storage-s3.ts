@@ -11,6 +11,7 @@ import {
   ListObjectsV2Command,
   NoSuchKey,
   NotFound,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { clients } from '../../core/aws-clients.js';
@@ -24,13 +25,20 @@ export interface S3StorageOptions {
   partSize?: number;
   /** Parts of one object uploaded at once. */
   queueSize?: number;
+  /**
+   * The client to use, e.g. one holding the agent's short-lived credentials scoped to its scenario's
+   * prefix; by default the shared client from core/aws-clients.
+   */
+  client?: S3Client;
 }
 
 export class S3Storage implements StorageBackend {
   readonly location: string;
   private readonly prefix: string;
+  private readonly s3: () => S3Client;
 
   constructor(private readonly options: S3StorageOptions) {
+    this.s3 = () => options.client ?? clients.s3();
     this.prefix = `repos/${options.repo}/`;
     this.location = `s3://${options.bucket}/${this.prefix}`;
   }
@@ -39,7 +47,7 @@ export class S3Storage implements StorageBackend {
     await withRetry(
       () =>
         new Upload({
-          client: clients.s3(),
+          client: this.s3(),
           params: { Bucket: this.options.bucket, Key: this.prefix + key, Body: body },
           partSize: this.options.partSize ?? 8 * 1024 * 1024,
           queueSize: this.options.queueSize ?? 4,
@@ -62,11 +70,9 @@ export class S3Storage implements StorageBackend {
     return withRetry(
       async () => {
         try {
-          const out = await clients
-            .s3()
-            .send(
-              new GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key, Range: range }),
-            );
+          const out = await this.s3().send(
+            new GetObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key, Range: range }),
+          );
           if (!out.Body) throw new Error(`empty body for ${key}`);
           return Buffer.from(await out.Body.transformToByteArray());
         } catch (error) {
@@ -84,7 +90,7 @@ export class S3Storage implements StorageBackend {
     do {
       const page = await withRetry(
         () =>
-          clients.s3().send(
+          this.s3().send(
             new ListObjectsV2Command({
               Bucket: this.options.bucket,
               Prefix: this.prefix + prefix,
@@ -108,8 +114,7 @@ export class S3Storage implements StorageBackend {
 
   async delete(key: string): Promise<void> {
     await withRetry(
-      () =>
-        clients.s3().send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key })),
+      () => this.s3().send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key })),
       { fatal },
     );
   }
@@ -118,9 +123,9 @@ export class S3Storage implements StorageBackend {
     const head = await withRetry(
       async () => {
         try {
-          return await clients
-            .s3()
-            .send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }));
+          return await this.s3().send(
+            new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.prefix + key }),
+          );
         } catch (error) {
           if (error instanceof NotFound || error instanceof NoSuchKey) throw new ObjectMissing(key);
           throw error;

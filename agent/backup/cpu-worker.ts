@@ -1,0 +1,61 @@
+/**
+ * The CPU worker: the per-chunk work of backup and restore, off the main
+ * thread. `cut` finds chunk boundaries and hashes; `seal` compresses and
+ * encrypts chosen chunks; `open` decrypts, decompresses and verifies blobs.
+ * Buffers travel by transfer, not copy (see `transferable`).
+ */
+import { createHash } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+import { compressBlobSync, decompressBlob } from './compression.js';
+import type { CpuTask } from './cpu-tasks.js';
+import { transferable } from './cpu-tasks.js';
+import { GearChunker } from './gear-chunker.js';
+import { RepoKey } from './repo-key.js';
+import { cutSegment } from './segment-cut.js';
+
+const chunkers = new Map<string, GearChunker>();
+
+function run(task: CpuTask): { result: unknown; transfer: ArrayBuffer[] } {
+  switch (task.op) {
+    case 'cut': {
+      const key = `${task.chunker.minSize}/${task.chunker.avgSize}/${task.chunker.maxSize}`;
+      const chunker = chunkers.get(key) ?? new GearChunker(task.chunker);
+      chunkers.set(key, chunker);
+      const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
+      // The segment goes back with the answer: the caller still needs its bytes.
+      return {
+        result: { ...cutSegment(data, task.newStart, task.final, chunker), data: task.data },
+        transfer: transferable([task.data]),
+      };
+    }
+    case 'seal': {
+      const key = new RepoKey(Buffer.from(task.key));
+      const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
+      const sealed = task.ranges.map(([start, end]) => key.seal(compressBlobSync(data.subarray(start, end))));
+      return { result: sealed, transfer: transferable(sealed) };
+    }
+    case 'open': {
+      const key = new RepoKey(Buffer.from(task.key));
+      const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
+      const out = task.blobs.map(([start, length, hash]) => {
+        try {
+          const plain = decompressBlob(key.open(data.subarray(start, start + length), `chunk ${hash}`));
+          if (createHash('sha256').update(plain).digest('hex') !== hash) return { error: 'hash' };
+          return plain;
+        } catch (error) {
+          return { error: (error as Error).message };
+        }
+      });
+      return { result: out, transfer: transferable(out.filter((o) => o instanceof Uint8Array)) };
+    }
+  }
+}
+
+parentPort?.on('message', ({ id, task }: { id: number; task: CpuTask }) => {
+  try {
+    const { result, transfer } = run(task);
+    parentPort?.postMessage({ id, result }, transfer);
+  } catch (error) {
+    parentPort?.postMessage({ id, error: (error as Error).message });
+  }
+});
