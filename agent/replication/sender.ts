@@ -33,7 +33,7 @@ export interface SenderHooks {
   onBytesSent(n: number): void;
 }
 
-const WINDOW_BYTES = 16 * 1024 * 1024;
+const WINDOW_BYTES = 64 * 1024 * 1024;
 
 export class Sender {
   private socket: TLSSocket | undefined;
@@ -42,9 +42,16 @@ export class Sender {
   private backoff = 100;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Counts wake-ups, so one that lands while the stream is busy (not yet waiting) is not lost. */
+  private signals = 0;
 
   constructor(private readonly h: SenderHooks) {
-    h.spool.on('durable', () => this.wake?.());
+    h.spool.on('durable', () => this.poke());
+  }
+
+  private poke(): void {
+    this.signals++;
+    this.wake?.();
   }
 
   get acked(): number {
@@ -97,7 +104,7 @@ export class Sender {
       const fail = (e: Error) => {
         failure ??= e;
         for (const r of replies.splice(0)) r.reject(failure);
-        this.wake?.();
+        this.poke();
         resolve();
       };
       socket.on('error', fail);
@@ -113,7 +120,7 @@ export class Sender {
         for (const f of frames) {
           if (f.type === FrameType.ack) {
             this.ackedSeq = Math.max(this.ackedSeq, Number(f.payload.readBigUInt64LE(0)));
-            this.wake?.();
+            this.poke();
           } else if (f.type === FrameType.error) {
             const { code, message } = jsonOf<{ code: string; message: string }>(f);
             socket.destroy(new Error(`refused by replica: ${code} ${message}`));
@@ -178,16 +185,22 @@ export class Sender {
     const inflight: { seq: number; bytes: number }[] = [];
     let inflightBytes = 0;
     while (!this.stopped && !failed()) {
+      const seen = this.signals;
       while (inflight.length > 0 && (inflight[0] as { seq: number }).seq <= this.ackedSeq) {
         inflightBytes -= (inflight.shift() as { bytes: number }).bytes;
       }
       await this.h.spool.release(this.ackedSeq);
       const caughtUp = (typeof cursor === 'number' ? cursor : cursor.seq) >= this.h.spool.durableEndSeq;
       if (caughtUp || inflightBytes >= WINDOW_BYTES) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, 1000);
-        });
+        if (this.signals === seen) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 1000);
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
         continue;
       }
       const { records, cursor: nextCursor } = await this.h.spool.read(cursor, 1024 * 1024);
@@ -206,7 +219,7 @@ export class Sender {
   async stop(): Promise<void> {
     this.stopped = true;
     this.socket?.destroy();
-    this.wake?.();
+    this.poke();
     await this.loop;
   }
 }
