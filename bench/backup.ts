@@ -306,7 +306,8 @@ async function bundleChild(root: string): Promise<string> {
     // how an agent ships, and it keeps module loading out of the figures.
     mainFields: ['module', 'main'],
     banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      // Aliased: bundled modules import createRequire themselves.
+      js: "import { createRequire as benchCreateRequire } from 'node:module'; const require = benchCreateRequire(import.meta.url);",
     },
     external: ['esbuild', '*/test/agent/backup/cloud.js'],
     outfile,
