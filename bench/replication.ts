@@ -8,8 +8,9 @@
  *    delay 0: its smallest) on the same tree.
  * 2. resync: a 1 GiB file whose replica copy differs in ~1% of its 16 KiB
  *    blocks; bytes on the wire (both directions, counted by a TCP proxy) and
- *    time; peer `rsync --no-whole-file -I` to an rsync daemon over the same
- *    kind of proxy.
+ *    time; the replica engine runs in its own process (engine-process.ts),
+ *    as the rsync receiver does; peer `rsync --no-whole-file -I` to an rsync
+ *    daemon over the same kind of proxy.
  * 3. throughput: a write-heavy workload (many 8 MiB files) until the replica
  *    holds all of it, MB/s; peer lsyncd on the same workload. Also the spool's
  *    append rate (MB/s of durable, fdatasync'ed records).
@@ -123,8 +124,67 @@ function scenarioOf(id: string, root: string, directory: string): Scenario {
   };
 }
 
+interface ReplicaHandle {
+  port: number;
+  close(): Promise<void>;
+}
+
+async function inProcessReplica(env: Env, name: string, scenario: Scenario): Promise<ReplicaHandle> {
+  const engine = await ReplicationEngine.create({
+    stateDir: join(env.base, name, 'rstate'),
+    tls: env.replicaTls,
+    listen: { host: '127.0.0.1', port: 0 },
+    events: silent,
+  });
+  await engine.start({ scenario, self: 'replica-1', peers: [] });
+  return { port: engine.port as number, close: () => engine.close() };
+}
+
+/** The replica in its own process (agent/replication/engine-process.ts), as on a real replica host and as rsync runs its receiver. */
+async function replicaProcess(env: Env, name: string, scenario: Scenario): Promise<ReplicaHandle> {
+  const dir = join(env.base, name, 'rtls');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const tls = { key: join(dir, 'key.pem'), cert: join(dir, 'cert.pem'), ca: join(dir, 'ca.pem') };
+  await writeFile(tls.key, env.replicaTls.key, { mode: 0o600 });
+  await writeFile(tls.cert, env.replicaTls.cert);
+  await writeFile(tls.ca, env.replicaTls.ca);
+  const config = join(dir, 'config.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      self: 'replica-1',
+      stateDir: join(env.base, name, 'rstate'),
+      tls,
+      listen: { host: '127.0.0.1', port: 0 },
+      scenarios: [scenario],
+      peers: [],
+    }),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', 'agent/replication/engine-process.ts', config], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const ready = out.split('\n').find((l) => l.includes('"type":"ready"'));
+      if (ready) resolve((JSON.parse(ready) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`replica engine process exited ${code}`)));
+  });
+  return {
+    port,
+    close: async () => {
+      const done = new Promise((r) => child.once('exit', r));
+      child.stdin?.end('{"op":"close"}\n');
+      await done;
+    },
+  };
+}
+
 /** A master and a replica engine on loopback, optionally through a proxy; resolves after the first sync. */
-async function ourPair(env: Env, name: string, proxied = false) {
+/** `apart`: the replica runs in its own process, reached through a byte-counting proxy. */
+async function ourPair(env: Env, name: string, apart = false) {
   const root = join(env.base, name, 'src');
   const directory = join(env.base, name, 'replica');
   await mkdir(root, { recursive: true });
@@ -138,14 +198,10 @@ async function ourPair(env: Env, name: string, proxied = false) {
         synced = r;
       });
       const scenario = scenarioOf(name, root, directory);
-      const replica = await ReplicationEngine.create({
-        stateDir: join(env.base, name, 'rstate'),
-        tls: env.replicaTls,
-        listen: { host: '127.0.0.1', port: 0 },
-        events: silent,
-      });
-      await replica.start({ scenario, self: 'replica-1', peers: [] });
-      const proxy = proxied ? await countingProxy(replica.port as number) : undefined;
+      const replica = apart
+        ? await replicaProcess(env, name, scenario)
+        : await inProcessReplica(env, name, scenario);
+      const proxy = apart ? await countingProxy(replica.port) : undefined;
       const master = await ReplicationEngine.create({
         stateDir: join(env.base, name, 'mstate'),
         tls: env.masterTls,
@@ -159,7 +215,7 @@ async function ourPair(env: Env, name: string, proxied = false) {
       await master.start({
         scenario,
         self: 'master-1',
-        peers: [{ host: 'replica-1', address: '127.0.0.1', port: proxy?.port ?? (replica.port as number) }],
+        peers: [{ host: 'replica-1', address: '127.0.0.1', port: proxy?.port ?? replica.port }],
       });
       await firstSync;
       const last = master.statistics(name)?.lastSync;
