@@ -91,7 +91,7 @@ export function backupHandlers({ snapshots, media }: DataHandlerDeps): CommandHa
         const context: SessionContext = {
           scenario,
           replica,
-          repo: await openMediaRepository(scenario.id, repository, { create: true }),
+          repo: await openMediaRepository(scenario.id, repository, { create: true }, access),
           view: await snapshots.view(args.snapshotId),
           media: { bucket: repository.bucket, prefix: repository.prefix, tier: 'STANDARD' },
           access,

@@ -144,18 +144,8 @@ export class ControlPlaneClient {
   }
 
   /** Short-lived credentials for a scenario's media; undefined while the control plane lacks the route (404). */
-  async mediaCredentials(
-    request: MediaCredentialsRequest,
-    signal?: AbortSignal,
-  ): Promise<MediaCredentials | undefined> {
-    try {
-      return MediaCredentials.parse(
-        await this.#call('POST', '/agent/credentials', { body: request, signal }),
-      );
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return undefined;
-      throw error;
-    }
+  async mediaCredentials(request: MediaCredentialsRequest, signal?: AbortSignal): Promise<MediaCredentials> {
+    return MediaCredentials.parse(await this.#call('POST', '/agent/credentials', { body: request, signal }));
   }
 
   async #report(path: string, body: unknown, signal?: AbortSignal): Promise<Delivery> {

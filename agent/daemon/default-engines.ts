@@ -61,12 +61,15 @@ export const defaultEngines: EngineFactory = async ({ config, events, log }) => 
     ...snapshotHandlers(snapshots),
     ...backupHandlers({ snapshots, media }),
     ...assuredRecoveryHandlers(snapshots),
-    ...restoreHandlers({
-      runtime,
-      gate: runtime,
-      hook: snapshots,
-      assignments: async () => (await assignments.list()).assignments,
-    }),
+    ...restoreHandlers(
+      {
+        runtime,
+        gate: runtime,
+        hook: snapshots,
+        assignments: async () => (await assignments.list()).assignments,
+      },
+      media,
+    ),
   };
   return { runtime, discover: discoverEntities, handlers };
 };

@@ -2,14 +2,13 @@
  * Short-lived media credentials for the data commands. The agent asks the
  * control plane (`POST /agent/credentials`) for credentials scoped to one
  * scenario's repository and KMS key, builds S3 and KMS clients that sign
- * with them, and reuses them until shortly before they expire. While the
- * control plane does not offer the route yet (404), it falls back to the
- * host's default credential chain and says so once in the log.
+ * with them, and reuses them until shortly before they expire. The host's
+ * own AWS credentials are never used for media.
  */
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { MediaCredentialsRequest, RepositoryLocation } from '../../core/agent-commands.js';
-import { clients, scopedClients } from '../../core/aws-clients.js';
+import { scopedClients } from '../../core/aws-clients.js';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import type { ControlPlaneClient } from './control-plane-client.js';
 import type { Logger } from './logger.js';
@@ -17,8 +16,6 @@ import type { Logger } from './logger.js';
 export interface MediaAccess {
   s3: S3Client;
   kms: KMSClient;
-  /** False when the default credential chain is used (the control plane issued none). */
-  scoped: boolean;
 }
 
 type Purpose = MediaCredentialsRequest['purpose'];
@@ -28,7 +25,6 @@ const RENEW_BEFORE_MS = 5 * 60_000;
 
 export class MediaCredentialCache {
   readonly #cache = new Map<string, { access: MediaAccess; expiresAt: number }>();
-  #warnedAbsent = false;
 
   constructor(
     private readonly source: Pick<ControlPlaneClient, 'mediaCredentials'>,
@@ -47,15 +43,6 @@ export class MediaCredentialCache {
     const hit = this.#cache.get(key);
     if (hit && hit.expiresAt - RENEW_BEFORE_MS > this.now()) return hit.access;
     const issued = await this.source.mediaCredentials({ scenarioId, purpose }, signal);
-    if (!issued) {
-      if (!this.#warnedAbsent) {
-        this.log.warn(
-          'the control plane issues no media credentials (no /agent/credentials route): using the default AWS credential chain',
-        );
-        this.#warnedAbsent = true;
-      }
-      return { s3: clients.s3(), kms: clients.kms(), scoped: false };
-    }
     const prefix = location.prefix.replace(/\/+$/, '');
     if (issued.bucket !== location.bucket || issued.prefix.replace(/\/+$/, '') !== prefix)
       throw new TidemarkError(
@@ -63,7 +50,7 @@ export class MediaCredentialCache {
         `media credentials for scenario ${scenarioId} cover s3://${issued.bucket}/${issued.prefix}, not s3://${location.bucket}/${prefix}`,
       );
     const expiration = new Date(issued.expiration);
-    const access = { ...scopedClients({ ...issued, expiration }), scoped: true };
+    const access = scopedClients({ ...issued, expiration });
     this.#cache.set(key, { access, expiresAt: expiration.getTime() });
     // Only the key id is logged: the secret and the session token never reach the log.
     this.log.info('media credentials issued', {

@@ -9,12 +9,15 @@ import { TidemarkError } from '../../core/error-catalogue.js';
 import { KmsKeyWrapper } from '../backup/key-wrapper.js';
 import { initRepository, openRepository, type Repository } from '../backup/repository.js';
 import { S3Storage } from '../backup/storage-s3.js';
+import type { MediaAccess } from './media-credentials.js';
 
 export async function openMediaRepository(
   scenarioId: string,
   location: RepositoryLocation,
   /** A backup creates a missing repository; a restore of `session` needs it. */
   mode: { create: true } | { session: number },
+  /** Clients signed with the scenario's short-lived media credentials. */
+  access: Pick<MediaAccess, 's3' | 'kms'>,
 ): Promise<Repository> {
   const prefix = location.prefix.replace(/\/+$/, '');
   // S3Storage keeps repositories under `repos/`: one per scenario, never another scenario's.
@@ -25,8 +28,8 @@ export async function openMediaRepository(
       400,
       'repository.prefix',
     );
-  const storage = new S3Storage({ bucket: location.bucket, repo: scenarioId });
-  const wrapper = new KmsKeyWrapper(location.kmsKeyId);
+  const storage = new S3Storage({ bucket: location.bucket, repo: scenarioId, client: access.s3 });
+  const wrapper = new KmsKeyWrapper(location.kmsKeyId, access.kms);
   try {
     return await openRepository(storage, wrapper);
   } catch (error) {

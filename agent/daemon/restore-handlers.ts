@@ -10,17 +10,25 @@ import path from 'node:path';
 import { RestoreArgs, type RestoreOutput } from '../../core/agent-commands.js';
 import { runRestore } from '../restore/restore.js';
 import type { CommandHandlers } from './dispatcher.js';
+import type { MediaCredentialCache } from './media-credentials.js';
 import { openMediaRepository } from './media-repository.js';
 import { guardReplicaRestore, type ReplicaRestoreGuardDeps } from './replica-restore-guard.js';
 
-export function restoreHandlers(guard: ReplicaRestoreGuardDeps): CommandHandlers {
+export function restoreHandlers(
+  guard: ReplicaRestoreGuardDeps,
+  media: Pick<MediaCredentialCache, 'access'>,
+): CommandHandlers {
   return {
-    restore: async (raw, { self }): Promise<RestoreOutput> => {
+    restore: async (raw, { self, signal }): Promise<RestoreOutput> => {
       const args = RestoreArgs.parse(raw);
       const destinationOf = (masterPath: string) => path.join(args.directory, masterPath);
-      const repo = await openMediaRepository(args.scenarioId, args.repository, {
-        session: args.sessionNumber,
-      });
+      const access = await media.access(args.scenarioId, 'restore', args.repository, signal);
+      const repo = await openMediaRepository(
+        args.scenarioId,
+        args.repository,
+        { session: args.sessionNumber },
+        access,
+      );
       // `heldOpen` names master paths, like `paths`: they land at their destination path.
       const heldOpen = new Set(args.heldOpen.map(destinationOf));
       const target = { scenarioId: args.scenarioId, self, directory: args.directory, paths: args.paths };

@@ -54,6 +54,24 @@ function digestUnder(tree: Record<string, string>, prefix: string): Record<strin
 beforeAll(async () => {
   cloud = await startTestCloud();
   rig = await startDataRig();
+  // The stand-in control plane issues credentials for the asked scenario's repository, as
+  // POST /agent/credentials does (moto accepts any key, so these sign real requests to it).
+  rig.credentials.answer = (body) => {
+    const { scenarioId } = body as { scenarioId: string };
+    return {
+      status: 200,
+      body: {
+        accessKeyId: `ASIA${scenarioId.slice(-8).toUpperCase()}`,
+        secretAccessKey: 'scoped-secret',
+        sessionToken: 'scoped-session',
+        expiration: new Date(Date.now() + 15 * 60_000).toISOString(),
+        region: 'us-east-1',
+        bucket: cloud.bucket,
+        prefix: `repos/${scenarioId}`,
+        kmsKeyId: cloud.kmsKeyId,
+      },
+    };
+  };
 }, 60_000);
 
 afterAll(async () => {
@@ -135,6 +153,8 @@ describe('snapshot, backup and restore commands on the replica', () => {
     expect(first?.bytes).toBe(18_000 + 300_000);
     expect(second).toMatchObject({ files: 1, directories: 1, bytes: 2 * 1024 * 1024 });
     expect(second?.encryptionKeyId).toBe(cloud.kmsKeyId);
+    // The agent asked the control plane for this scenario's media credentials (and signed with them).
+    expect(rig.credentials.calls).toContainEqual({ scenarioId: rig.scenario.id, purpose: 'backup' });
 
     // The name index object is where the output says, decodes, and lists the master paths at snapshot time.
     const object = await clients
