@@ -52,8 +52,13 @@ describe('replication master → replica over mutual TLS on loopback', () => {
         else if (op === 1) {
           await appendFile(path, '');
           const fd = await open(path, 'r+');
-          await fd.write(Buffer.from(`patch-${i}`), 0, 8, Math.floor(rand() * 150_000));
-          await fd.close();
+          try {
+            // `patch-${i}` is 7 bytes for i < 10: asking for 8 threw and leaked the handle to the GC.
+            const patch = Buffer.from(`patch-${i}`);
+            await fd.write(patch, 0, patch.length, Math.floor(rand() * 150_000));
+          } finally {
+            await fd.close();
+          }
         } else if (op === 2) await appendFile(path, Buffer.alloc(Math.floor(rand() * 50_000), i));
         else if (op === 3) await truncate(path, Math.floor(rand() * 1000)).catch(() => undefined);
         else if (op === 4) await rename(path, join(root, `renamed-${i}`)).catch(() => undefined);
