@@ -127,9 +127,12 @@ export type RestoreOutput = z.infer<typeof RestoreOutput>;
  * scoped to its repository prefix and KMS key, so backup data goes from the
  * agent straight to S3 without long-lived keys on the host.
  */
-export const MediaCredentialsRequest = z.object({
-  scenarioId: z.string().min(1),
+/** `POST /agent/credentials`: what an agent asks for before it touches a scenario's media. */
+export const MediaCredentialsRequest = z.strictObject({
+  scenarioId: z.string().min(1).max(100),
   purpose: z.enum(['backup', 'restore', 'test']),
+  /** A restore job whose destination is this host (an alternate host is not part of the scenario). */
+  jobId: z.string().min(1).max(100).optional(),
 });
 export type MediaCredentialsRequest = z.infer<typeof MediaCredentialsRequest>;
 export const MediaCredentials = z.object({

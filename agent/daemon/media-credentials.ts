@@ -38,11 +38,13 @@ export class MediaCredentialCache {
     purpose: Purpose,
     location: RepositoryLocation,
     signal?: AbortSignal,
+    /** The restore job, for a destination host that is not part of the scenario. */
+    jobId?: string,
   ): Promise<MediaAccess> {
-    const key = `${scenarioId}|${purpose}`;
+    const key = `${scenarioId}|${purpose}|${jobId ?? ''}`;
     const hit = this.#cache.get(key);
     if (hit && hit.expiresAt - RENEW_BEFORE_MS > this.now()) return hit.access;
-    const issued = await this.source.mediaCredentials({ scenarioId, purpose }, signal);
+    const issued = await this.source.mediaCredentials({ scenarioId, purpose, jobId }, signal);
     const prefix = location.prefix.replace(/\/+$/, '');
     if (issued.bucket !== location.bucket || issued.prefix.replace(/\/+$/, '') !== prefix)
       throw new TidemarkError(

@@ -22,7 +22,7 @@ export function restoreHandlers(
     restore: async (raw, { self, signal }): Promise<RestoreOutput> => {
       const args = RestoreArgs.parse(raw);
       const destinationOf = (masterPath: string) => path.join(args.directory, masterPath);
-      const access = await media.access(args.scenarioId, 'restore', args.repository, signal);
+      const access = await media.access(args.scenarioId, 'restore', args.repository, signal, args.jobId);
       const repo = await openMediaRepository(
         args.scenarioId,
         args.repository,

@@ -5,6 +5,7 @@
  * route; `access` is the least a caller needs, enforced by the authorizer.
  */
 import type { z } from 'zod';
+import { MediaCredentials, MediaCredentialsRequest } from '../../core/agent-commands.js';
 import type { Access } from '../../core/principal.js';
 import { JOB_ROUTES } from './jobs/routes.js';
 import { SCENARIO_ROUTES } from './scenarios/routes.js';
@@ -63,6 +64,12 @@ export const ROUTES: readonly Route[] = [
     path: '/agent/credentials',
     handler: 'functions/api/agent/credentials.ts',
     access: 'agent',
+    doc: {
+      summary:
+        "Short-lived STS credentials limited to one scenario's repository and the media key, for its master, replicas or an active restore's destination (403 otherwise)",
+      body: MediaCredentialsRequest,
+      response: MediaCredentials,
+    },
   },
   ...SCENARIO_ROUTES,
   ...JOB_ROUTES,

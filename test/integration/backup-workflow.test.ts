@@ -10,6 +10,7 @@
  * a real agent writes; it moves no file data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MediaCredentials } from '../../core/agent-commands.js';
 import { sessionPolicyOf } from '../../functions/api/agent/credentials.js';
 import { startWorkflowWorld, type WorkflowWorld } from './workflow-agent.js';
 
@@ -142,15 +143,17 @@ describe('POST /agent/credentials', () => {
     const scenarioId = await world.replicatingScenario('bw-creds');
     const granted = await world.call('POST', '/agent/credentials', {
       token: world.agents[world.replica],
-      body: { scenarioId },
+      body: { scenarioId, purpose: 'backup' },
     });
     expect(granted.status).toBe(200);
     expect(granted.body).toMatchObject({
       accessKeyId: expect.stringMatching(/\S/),
       secretAccessKey: expect.stringMatching(/\S/),
       sessionToken: expect.stringMatching(/\S/),
-      repository: { prefix: `repos/${scenarioId}` },
+      region: 'us-east-1',
+      prefix: `repos/${scenarioId}`,
     });
+    expect(MediaCredentials.safeParse(granted.body).success).toBe(true);
     const minutesLeft = (Date.parse(String(granted.body.expiration)) - Date.now()) / 60_000;
     expect(minutesLeft).toBeGreaterThan(10);
     expect(minutesLeft).toBeLessThanOrEqual(15);
@@ -165,13 +168,13 @@ describe('POST /agent/credentials', () => {
     });
     const refused = await world.call('POST', '/agent/credentials', {
       token: stranger.body.agentToken as string,
-      body: { scenarioId },
+      body: { scenarioId, purpose: 'backup' },
     });
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ code: 'Forbidden', field: 'scenarioId' });
     const operatorCall = await world.call('POST', '/agent/credentials', {
       token: world.operator,
-      body: { scenarioId },
+      body: { scenarioId, purpose: 'backup' },
     });
     expect(operatorCall.status).toBe(403);
   });

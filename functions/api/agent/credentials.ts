@@ -7,8 +7,11 @@
  * The secret goes back in the response only; it is never logged or stored.
  */
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { z } from 'zod';
-import { repositoryPrefixOf } from '../../../core/agent-commands.js';
+import {
+  type MediaCredentials,
+  MediaCredentialsRequest,
+  repositoryPrefixOf,
+} from '../../../core/agent-commands.js';
 import { clients } from '../../../core/aws-clients.js';
 import { ENV, requireEnv } from '../../../core/environment.js';
 import { TidemarkError } from '../../../core/error-catalogue.js';
@@ -19,12 +22,6 @@ import { getJob } from '../../repositories/jobs.js';
 import { requireScenario } from '../../repositories/scenarios.js';
 import { agentHostId } from '../../shared/agent-principal.js';
 import { httpHandler } from '../../shared/http-handler.js';
-
-export const CredentialsRequest = z.strictObject({
-  scenarioId: z.string().min(1).max(100),
-  /** A restore job whose destination is this host (an alternate host is not part of the scenario). */
-  jobId: z.string().min(1).max(100).optional(),
-});
 
 /** Long enough for a step between heartbeats; the agent asks again before it runs out. */
 export const CREDENTIAL_SECONDS = 900;
@@ -64,7 +61,7 @@ export function sessionPolicyOf(bucket: string, scenarioId: string, keyArn: stri
   });
 }
 
-export const handler = httpHandler({ body: CredentialsRequest }, async ({ body, principal }) => {
+export const handler = httpHandler({ body: MediaCredentialsRequest }, async ({ body, principal }) => {
   const hostId = agentHostId(principal);
   const host = await getHost(hostId);
   const scenario = await requireScenario(body.scenarioId);
@@ -95,13 +92,15 @@ export const handler = httpHandler({ body: CredentialsRequest }, async ({ body, 
   if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey || !Credentials.SessionToken) {
     throw new Error('STS returned no credentials');
   }
-  return {
-    body: {
-      accessKeyId: Credentials.AccessKeyId,
-      secretAccessKey: Credentials.SecretAccessKey,
-      sessionToken: Credentials.SessionToken,
-      expiration: Credentials.Expiration?.toISOString(),
-      repository: { bucket, prefix: repositoryPrefixOf(scenario.id), kmsKeyId },
-    },
+  const answer: MediaCredentials = {
+    accessKeyId: Credentials.AccessKeyId,
+    secretAccessKey: Credentials.SecretAccessKey,
+    sessionToken: Credentials.SessionToken,
+    expiration: (Credentials.Expiration ?? new Date(Date.now() + CREDENTIAL_SECONDS * 1000)).toISOString(),
+    region: await clients.sts().config.region(),
+    bucket,
+    prefix: repositoryPrefixOf(scenario.id),
+    kmsKeyId,
   };
+  return { body: answer };
 });
