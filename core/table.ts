@@ -92,7 +92,7 @@ type KeyAttribute = (typeof KEY_ATTRIBUTES)[number];
  * | session         | SESSION#<n>                       | SESSION            | GSI1: SCENARIO#<id>#SESSIONS / <n> (by scenario); GSI2: MEDIA#<bucket>/<prefix> / <n> (by media); GSI3: SESSIONS / <n> (all, for restore by query) — committed only |
  * | session of job  | JOBSESSIONS#<jobId>               | <n>                | (sessions of a job, committed or not: job report) |
  * | recovery point  | SESSIONPATH#<scenarioId>#<path>   | <n>                | (committed sessions holding a master path: restore by tree) |
- * | activity entry  | ACTIVITY#<jobId>                  | <time>#<random>    | (activity of a job, time order)                 |
+ * | activity entry  | ACTIVITY#<jobId>                  | <time>#<n><random> | (activity of a job, time order)                 |
  * | event           | EVENTS#<scenarioId>               | <sequence>         | (events of a scenario, newest first)            |
  * | event sequence  | COUNTER#events:<scenarioId>       | COUNTER            | (atomic ADD of a batch's size)                  |
  */

@@ -7,17 +7,23 @@ import { queryPage } from './partition-query.js';
 import { db, tableName } from './table.js';
 
 /**
- * Appends entries, one conditional put each (a job logs a handful per step);
- * the random suffix keeps two entries of the same millisecond apart.
+ * Appends entries, one conditional put each (a job logs a handful per step).
+ * Entries of one call that share a millisecond keep the order they were
+ * given (their position leads the key's suffix); the random rest keeps
+ * entries of different calls apart.
  */
 export async function appendActivity(entries: readonly ActivityEntry[]): Promise<void> {
   await Promise.all(
-    entries.map((entry) =>
+    entries.map((entry, position) =>
       db().send(
         new PutCommand({
           TableName: tableName(),
           Item: {
-            ...catalogKeys.activity(entry.jobId, entry.time, randomBytes(4).toString('hex')),
+            ...catalogKeys.activity(
+              entry.jobId,
+              entry.time,
+              `${String(position).padStart(4, '0')}${randomBytes(4).toString('hex')}`,
+            ),
             ...ActivityEntry.parse(entry),
           },
           ConditionExpression: 'attribute_not_exists(PK)',

@@ -14,7 +14,6 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect as connectTls } from 'node:tls';
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../agent/daemon/config.js';
 import type { ControlLoop } from '../../../agent/daemon/control-loop.js';
@@ -33,10 +32,11 @@ import {
   issueHostCertificate,
   type TlsMaterial,
 } from '../../../agent/tls/certificates.js';
-import { clients } from '../../../core/aws-clients.js';
+import { BackupArgs } from '../../../core/agent-commands.js';
 import { createCommand, getStoredCommand } from '../../../functions/repositories/commands.js';
 import { type LocalCloud, REPO_ROOT, startLocalCloud } from '../../../infra/local/local-cloud.js';
 import { apiClient } from '../../integration/api-client.js';
+import { backedUpSessions } from '../../integration/workflow-agent.js';
 import { freePort } from './free-port.js';
 
 /** Records what the daemon asks of the engine; no replication happens. */
@@ -170,11 +170,21 @@ beforeAll(async () => {
     body: { addresses: ['127.0.0.1'], dataPort: 7071 },
   });
   const config = loadConfig(writeConfig('agent-a', 'agent-a', master.token));
-  // A recording fake snapshot handler shows how the backup engines plug in (handlers beside the runtime).
+  // Recording fake data handlers show how the backup engines plug in (handlers beside the runtime);
+  // they answer as core/agent-commands.ts says, the backup writing real name indexes to moto S3.
   const handlers = {
     snapshot: async (args: Record<string, unknown>) => {
       runtime.calls.push(`snapshot ${String(args.scenarioId)}`);
-      return { snapshotId: 'snap-1' };
+      return { snapshotId: 'snap-1', takenAt: new Date().toISOString(), pauseMs: 1 };
+    },
+    backup: async (args: Record<string, unknown>) => {
+      const parsed = BackupArgs.parse(args);
+      runtime.calls.push(`backup ${parsed.scenario.id}`);
+      return backedUpSessions(parsed);
+    },
+    release_snapshots: async (args: Record<string, unknown>) => {
+      runtime.calls.push(`release_snapshots ${String(args.scenarioId)}`);
+      return { released: [], kept: 1 };
     },
   };
   daemon = await createDaemon(
@@ -310,13 +320,13 @@ describe('agent daemon on the local cloud', () => {
   });
 
   it('fails commands with catalogue codes: no handler → AE0472, bad args → AE0468, engine error → AE0472', async () => {
-    const write = (kind: 'backup' | 'start' | 'suspend', args: Record<string, unknown>) =>
+    const write = (kind: 'restore' | 'start' | 'suspend', args: Record<string, unknown>) =>
       createCommand({ hostId: master.id, kind, args, timeoutSeconds: 60 });
 
-    const backup = await finishedCommand((await write('backup', { scenarioId: 's-x' })).id);
-    expect(backup.error).toEqual({
+    const restore = await finishedCommand((await write('restore', { scenarioId: 's-x' })).id);
+    expect(restore.error).toEqual({
       code: 'AE0472',
-      message: expect.stringContaining("this agent has no handler for 'backup' commands yet"),
+      message: expect.stringContaining("this agent has no handler for 'restore' commands yet"),
     });
 
     const badStart = await finishedCommand((await write('start', { scenario: { id: 's-y' } })).id);
@@ -332,29 +342,52 @@ describe('agent daemon on the local cloud', () => {
     });
   });
 
-  it('serves the backup state machine: suspend, snapshot, resume reach the engines and the job completes', async () => {
-    const machine = cloud.provisioned.stateMachines.find((m) => m.logicalId.includes('Backup'));
-    const { executionArn } = await clients.sfn().send(
-      new StartExecutionCommand({
-        stateMachineArn: machine?.arn,
-        input: JSON.stringify({
-          jobId: 'job-daemon',
-          scenarios: [
-            { scenarioId: 's-wf', scenarioName: 'wf', replicaHostId: master.id, timeoutSeconds: 30 },
-          ],
-        }),
-      }),
-    );
-    const execution = await until('the backup execution', async () => {
-      const described = await clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
-      return described.status === 'RUNNING' ? undefined : described;
+  it('serves a backup job: suspend, snapshot and resume reach the engines, the data handlers answer, the job completes', async () => {
+    // agent-b masters the scenario, this daemon (agent-a) is its replica.
+    const created = await call('POST', '/scenarios', {
+      token: admin,
+      body: {
+        name: 'wf',
+        type: 'fileserver',
+        master: 'agent-b',
+        replicas: [{ host: 'agent-a', directory: path.join(root, 'wf-replica') }],
+        roots: [path.join(root, 'wf')],
+        options: { mode: 'suspend' },
+      },
     });
-    expect(execution.status).toBe('SUCCEEDED');
-    expect(JSON.parse(execution.output ?? '{}').result).toBe('completed');
-    expect(runtime.calls.filter((c) => c.endsWith(' s-wf'))).toEqual([
-      'suspend s-wf',
-      'snapshot s-wf',
-      'resume s-wf',
+    expect(created.status).toBe(201);
+    const id = String(created.body.id);
+    expect((await call('POST', `/scenarios/${id}/run`, { token: admin })).status).toBe(202);
+    const statistics = {
+      scenarioId: id,
+      state: 'replicating',
+      roots: [],
+      spoolBytes: 0,
+      spoolThresholdPercent: 0,
+    };
+    const reported = await call('POST', `/agent/scenarios/${id}/status`, {
+      token: replica.token,
+      body: { statistics },
+    });
+    expect(reported.body.state).toBe('replicating');
+
+    const submitted = await call('POST', '/jobs', {
+      token: admin,
+      body: { kind: 'backup', scenarios: ['wf'] },
+    });
+    expect(submitted.status).toBe(201);
+    const job = await until('the backup job', async () => {
+      const now = await call('GET', `/jobs/${String(submitted.body.id)}`, { token: admin });
+      return now.body.status === 'done' ? now.body : undefined;
+    });
+    expect(job.result, JSON.stringify(job.scenarios)).toBe('completed');
+    expect(runtime.calls.filter((c) => c.endsWith(` ${id}`))).toEqual([
+      `start ${id}`,
+      `suspend ${id}`,
+      `snapshot ${id}`,
+      `resume ${id}`,
+      `backup ${id}`,
+      `release_snapshots ${id}`,
     ]);
   });
 
