@@ -70,10 +70,14 @@ describe('npm start', () => {
     expect((await fetch(`${apiUrl}/hosts`)).status).toBe(401);
     expect(await portIsOpen(motoPort)).toBe(true);
 
+    const exited = new Promise<boolean>((resolve) => child.once('exit', () => resolve(true)));
     process.kill(-(child.pid as number), 'SIGINT');
+    // The demo agents finish their long polls first, so the API closes a few seconds after moto.
     expect(await waitUntilClosed(motoPort, 10_000)).toBe(true);
+    expect(await waitUntilClosed(Number(new URL(apiUrl).port), 30_000)).toBe(true);
+    expect(await exited).toBe(true);
     await expect(fetch(`${apiUrl}/hosts`)).rejects.toThrow();
-  });
+  }, 120_000);
 
   it('leaves no moto behind even when killed with SIGKILL', async () => {
     const { child, motoPort } = await startCloud();
