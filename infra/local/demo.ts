@@ -10,7 +10,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../agent/daemon/config.js';
@@ -18,6 +17,7 @@ import type { ControlLoop } from '../../agent/daemon/control-loop.js';
 import { createDaemon } from '../../agent/daemon/create-daemon.js';
 import { defaultEngines } from '../../agent/daemon/default-engines.js';
 import { createLogger } from '../../agent/daemon/logger.js';
+import { freePort } from '../../agent/free-port.js';
 import { createCertificateAuthority, issueHostCertificate } from '../../agent/tls/certificates.js';
 import { writeDemoData } from './demo-data.js';
 
@@ -50,7 +50,7 @@ export interface DemoOptions {
 
 const AGENT_BIN = fileURLToPath(new URL('../../agent/bin/tidemark-agent', import.meta.url));
 
-/** Starts `tidemark-agent run` as a child; resolves once it is up (its first heartbeat is in). */
+/** Starts `tidemark-agent run` as a child, its output appended to `logFile`. */
 function spawnAgent(configFile: string, logFile: string): ChildProcess {
   const out = openSync(logFile, 'a');
   return spawn(AGENT_BIN, ['run', '--config', configFile], { stdio: ['ignore', out, out], env: process.env });
@@ -63,19 +63,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 async function api(options: DemoOptions, method: string, route: string, body?: unknown) {

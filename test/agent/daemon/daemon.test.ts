@@ -21,6 +21,7 @@ import { ApiError, ControlPlaneClient } from '../../../agent/daemon/control-plan
 import { createDaemon } from '../../../agent/daemon/create-daemon.js';
 import { createLogger } from '../../../agent/daemon/logger.js';
 import { discoverEntities } from '../../../agent/discovery/discover-entities.js';
+import { freePort } from '../../../agent/free-port.js';
 import type {
   AgentEvents,
   ReplicationRuntime,
@@ -37,7 +38,6 @@ import { createCommand, getStoredCommand } from '../../../functions/repositories
 import { type LocalCloud, REPO_ROOT, startLocalCloud } from '../../../infra/local/local-cloud.js';
 import { apiClient } from '../../integration/api-client.js';
 import { backedUpSessions } from '../../integration/workflow-agent.js';
-import { freePort } from './free-port.js';
 
 /** Records what the daemon asks of the engine; no replication happens. */
 class RecordingRuntime implements ReplicationRuntime {

@@ -17,12 +17,12 @@ import type { AgentConfig } from '../../../agent/daemon/config.js';
 import { defaultEngines } from '../../../agent/daemon/default-engines.js';
 import { type CommandHandlers, Dispatcher } from '../../../agent/daemon/dispatcher.js';
 import { createLogger } from '../../../agent/daemon/logger.js';
+import { freePort } from '../../../agent/free-port.js';
 import { ReplicationEngine } from '../../../agent/replication/runtime.js';
 import type { ReplicationRuntime } from '../../../agent/scenario-runtime.js';
 import { createCertificateAuthority, issueHostCertificate } from '../../../agent/tls/certificates.js';
 import type { CommandKind, CommandResult } from '../../../core/command.js';
 import { makeScenario, Recorder } from '../replication/harness.js';
-import { freePort } from './free-port.js';
 
 export interface CredentialRoute {
   /** What POST /agent/credentials answers: a status and body, or 404 while unset. */

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeEntities } from '../../../agent/discovery/merge-entities.js';
 import { discoverPostgresDatabases } from '../../../agent/discovery/postgresql-databases.js';
-import { freePort } from '../daemon/free-port.js';
+import { freePort } from '../../../agent/free-port.js';
 
 function findBin(): string | undefined {
   const versions = existsSync('/usr/lib/postgresql')

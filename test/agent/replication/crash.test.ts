@@ -18,10 +18,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../agent/free-port.js';
 import { createCertificateAuthority, issueHostCertificate } from '../../../agent/tls/certificates.js';
 import { replicaPathOf, type Scenario } from '../../../core/scenario.js';
 import { bundleEngine, ChildEngine, type EngineLine, tlsFiles } from './child-engine.js';
@@ -36,16 +36,6 @@ let target: string;
 let scenario: Scenario;
 let master: ChildEngine;
 let replica: ChildEngine;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'repl-crash-'));
