@@ -3,7 +3,7 @@
  * wrapped by moto's KMS: dedup across sessions, corruption detected by
  * restore and check, a wrong key refused cleanly, and gc.
  */
-import { randomBytes } from 'node:crypto';
+import { createCipheriv } from 'node:crypto';
 import { cp, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,6 +24,12 @@ import { TidemarkError } from '../../../core/error-catalogue.js';
 import { startTestCloud, type TestCloud } from './cloud.js';
 
 const SMALL_CHUNKS = { minSize: 16 * 1024, avgSize: 64 * 1024, maxSize: 256 * 1024 };
+
+/** Incompressible bytes that are the same on every run (AES-CTR keystream of a seed), so chunk cuts are reproducible. */
+function seededBytes(seed: number, length: number): Buffer {
+  const key = Buffer.alloc(32, seed);
+  return createCipheriv('aes-256-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(length));
+}
 let cloud: TestCloud;
 let work: string;
 let source: string;
@@ -34,7 +40,7 @@ beforeAll(async () => {
   source = path.join(work, 'replica', 'data');
   await mkdir(source, { recursive: true });
   for (let i = 0; i < 8; i++)
-    await writeFile(path.join(source, `file-${i}.bin`), randomBytes(5 * 1024 * 1024));
+    await writeFile(path.join(source, `file-${i}.bin`), seededBytes(i + 1, 5 * 1024 * 1024));
 });
 afterAll(async () => {
   await cloud?.moto.stop();
@@ -76,7 +82,7 @@ describe('dedup', () => {
     // 1% of the data (400 KiB) rewritten in place, in the middle of one file.
     const changed = Math.round(total * 0.01);
     const handle = await open(path.join(source, 'file-3.bin'), 'r+');
-    await handle.write(randomBytes(changed), 0, changed, 2 * 1024 * 1024);
+    await handle.write(seededBytes(99, changed), 0, changed, 2 * 1024 * 1024);
     await handle.close();
     const third = await backup(repo);
     console.log(
