@@ -6,11 +6,11 @@
  * record: nothing is changed, and the record is retried.
  */
 export interface ReplicaWriteHook {
-  /** `length` bytes at `offset` of an existing file are about to be overwritten. */
+  /** `length` bytes at `offset` of an existing file are about to be overwritten (0 for an append: the file is about to grow). */
   beforeOverwrite(path: string, offset: number, length: number): Promise<void>;
-  /** An existing file is about to be truncated to `newSize` (smaller than now). */
+  /** An existing file is about to be truncated to `newSize` (smaller than now, or larger: it is about to grow). */
   beforeTruncate(path: string, newSize: number): Promise<void>;
-  /** A file, symlink or empty directory is about to be removed (or replaced by a rename onto it). */
+  /** A file, symlink or directory is about to leave its name: removed (directories empty by then), replaced by a rename onto it, or renamed away (directories with their tree). */
   beforeRemove(path: string): Promise<void>;
   /** Mode, owner or times of an existing entry are about to change. */
   beforeAttributes(path: string): Promise<void>;

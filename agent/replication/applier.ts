@@ -171,9 +171,12 @@ export class Applier {
         const staging = this.staged.get(path);
         const file = staging ?? path;
         if (!staging) {
-          const size = (await lstat(path).catch(() => undefined))?.size ?? 0;
-          const overlap = Math.max(0, Math.min(r.data.length, size - r.offset));
-          if (overlap > 0) await this.hook((h) => h.beforeOverwrite(path, r.offset, overlap));
+          const size = (await lstat(path).catch(() => undefined))?.size;
+          // Also for an append (overlap 0): a snapshot must learn the size the file had before it grows.
+          if (size !== undefined) {
+            const overlap = Math.max(0, Math.min(r.data.length, size - r.offset));
+            await this.hook((h) => h.beforeOverwrite(path, r.offset, overlap));
+          }
           await undo.beforeRange(path, r.offset, r.data.length);
           await mkdir(dirname(path), { recursive: true });
         }
@@ -194,7 +197,8 @@ export class Applier {
         if (!staging) {
           const size = (await lstat(path).catch(() => undefined))?.size;
           if (size === undefined) return;
-          if (r.size < size) await this.hook((h) => h.beforeTruncate(path, r.size));
+          // Growing too: a snapshot must learn the size the file had (an append arrives as grow, then write).
+          if (r.size !== size) await this.hook((h) => h.beforeTruncate(path, r.size));
           await undo.beforeRange(path, r.size, Math.max(0, size - r.size));
         }
         await truncate(staging ?? path, r.size);
@@ -242,6 +246,8 @@ export class Applier {
           return;
         }
         if (!(await lstat(path).catch(() => undefined))) return;
+        // The source leaves its name: a snapshot keeps it (and, for a directory, its tree) under the old one.
+        await this.hook((h) => h.beforeRemove(path));
         if (await lstat(to).catch(() => undefined)) {
           await this.hook((h) => h.beforeRemove(to));
           await undo.beforeReplace(to);

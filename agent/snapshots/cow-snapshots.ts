@@ -55,6 +55,20 @@ export function inodeKey(stat: { dev: number; ino: number }): string {
   return `${stat.dev}:${stat.ino}`;
 }
 
+/**
+ * True when the inode now at `p` was recorded at another path and had no other name there (a directory,
+ * or a file with one link): it was renamed to `p` after the snapshot, so `p` did not exist in it.
+ */
+export function renamedHereLater(
+  snapshot: CowSnapshot,
+  p: string,
+  stat: { dev: number; ino: number },
+): boolean {
+  const elsewhere = snapshot.inodes.get(inodeKey(stat));
+  const other = elsewhere !== undefined && elsewhere !== p ? snapshot.records.get(elsewhere) : undefined;
+  return other !== undefined && (other.stat.type === 'directory' || other.stat.nlink === 1);
+}
+
 export interface CowSnapshotOptions {
   /** The scenario's replica directory: every hooked path is under it. */
   liveRoot: string;
@@ -215,6 +229,7 @@ export class CowSnapshots implements SnapshotProvider, ReplicaWriteHook {
     if (known) return known;
     const info = await lstat(file, { bigint: true }).catch(() => undefined);
     if (!info || info.birthtimeNs >= snapshot.threshold) return undefined;
+    if (renamedHereLater(snapshot, file, { dev: Number(info.dev), ino: Number(info.ino) })) return undefined;
     const record: EntryRecord = { stat: toViewStat(await lstat(file)), blocks: new Set() };
     if (info.isSymbolicLink()) record.target = await readlink(file);
     snapshot.records.set(file, record);

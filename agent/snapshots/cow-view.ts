@@ -8,7 +8,7 @@ import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { toViewStat } from '../backup/directory-view.js';
 import type { SnapshotView, ViewStat } from '../backup/snapshot-view.js';
-import { COW_BLOCK, type CowSnapshot, inodeKey } from './cow-snapshots.js';
+import { COW_BLOCK, type CowSnapshot, renamedHereLater } from './cow-snapshots.js';
 
 function missing(p: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`ENOENT: no such file or directory in snapshot, '${p}'`), {
@@ -35,10 +35,7 @@ export class CowView implements SnapshotView {
    * old name did exist. (The new name shows as well: apply has no hook for links.)
    */
   private movedHere(p: string, info: BigIntStats): boolean {
-    const elsewhere = this.snapshot.inodes.get(inodeKey({ dev: Number(info.dev), ino: Number(info.ino) }));
-    const other =
-      elsewhere !== undefined && elsewhere !== p ? this.snapshot.records.get(elsewhere) : undefined;
-    if (other && (other.stat.type === 'directory' || other.stat.nlink === 1)) return true;
+    if (renamedHereLater(this.snapshot, p, { dev: Number(info.dev), ino: Number(info.ino) })) return true;
     return !info.isDirectory() && info.nlink === 1n && info.ctimeNs >= this.snapshot.threshold;
   }
 

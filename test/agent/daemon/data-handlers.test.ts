@@ -263,10 +263,8 @@ describe('snapshot, backup and restore commands on the replica', () => {
     expect(restored.files).toBe(0);
     await expect(readdir(cold)).rejects.toThrow(/ENOENT/);
   }, 60_000);
-  // Known broken in the apply path (agent/replication/applier.ts, not this suite's code): the
-  // snapshot hooks are not called before an append to an existing file nor for a rename's source,
-  // so a snapshot then shows the new bytes / loses the old name. `it.fails` keeps these visible:
-  // once the applier calls the hooks, they start failing here and become ordinary tests.
+  // Changes that reach the apply path as more than one record (an append is grow + write; a rename
+  // moves an inode the snapshot must not show under its new name), through the real replication stream.
   async function snapshotThenChange(
     number: number,
     change: () => Promise<void>,
@@ -298,13 +296,13 @@ describe('snapshot, backup and restore commands on the replica', () => {
     return before;
   }
 
-  it.fails('KNOWN BROKEN (applier): a snapshot keeps a file as it was before an append', async () => {
+  it('a snapshot keeps a file as it was before an append', async () => {
     await snapshotThenChange(201, () =>
       appendFile(path.join(rig.root, 'case-201', 'log.txt'), 'second line\n'),
     );
   }, 60_000);
 
-  it.fails('KNOWN BROKEN (applier): a snapshot keeps the old name of a file renamed after it', async () => {
+  it('a snapshot keeps the old name of a file renamed after it', async () => {
     await snapshotThenChange(202, () =>
       rename(
         path.join(rig.root, 'case-202', 'old-name.txt'),

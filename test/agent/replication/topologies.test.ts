@@ -5,7 +5,7 @@
  * Every engine is real, on loopback with real mutual TLS.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -196,6 +196,10 @@ describe('replication topologies and options', () => {
       const target = replicaPathOf({ host: 'replica-1', directory }, root);
       await mkdir(target, { recursive: true });
       await writeFile(join(target, 'big'), stale);
+      // Older, as a stale copy is: written in the same clock tick as the master's file, the two would
+      // match on size and mtime, and the quick check (like rsync's) would rightly skip it.
+      const hourAgo = Date.now() / 1000 - 3600;
+      await utimes(join(target, 'big'), hourAgo, hourAgo);
       const m = await node(base, ca, `master-${mode}`);
       const r = await node(base, ca, 'replica-1', { listen: true });
       const s = scenario(`sc-${mode}`, `master-${mode}`, [root], [{ host: 'replica-1', directory }], {
