@@ -1,19 +1,12 @@
-/**
- * End to end, as an operator works: the local cloud, two real agents
- * (`tidemark-agent run` processes with their own certificates, replicating
- * over TLS on loopback), and every step through the `tidemark` CLI —
- * replicate, back up, change and delete on the master, then restore by
- * session, by tree at an older recovery point and by query, comparing bytes.
- * Then the failure paths, each with its code in the job result.
- */
-import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SCENARIO, type Demo, startDemo } from '../../infra/local/demo.js';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
 import { runTidemark } from '../support/run-tidemark.js';
+import { treeHashes } from '../support/tree-hashes.js';
+import { until } from '../support/until.js';
 
 const AGENT_TIMEOUT_SECONDS = 15;
 
@@ -60,16 +53,6 @@ async function json<T>(args: string[]): Promise<T> {
   return JSON.parse(await cli(['--json', ...args])) as T;
 }
 
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
-
 async function finished(job: Job): Promise<Job> {
   return until(`job ${job.id} to finish`, 120, async () => {
     const now = await json<Job>(['jobs', 'get', job.id]);
@@ -79,23 +62,6 @@ async function finished(job: Job): Promise<Job> {
 
 async function backup(): Promise<Job> {
   return finished(await json<Job>(['backup', DEMO_SCENARIO]));
-}
-
-/** Relative path → SHA-256 of every file under `root`. */
-async function treeHashes(root: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (dir: string) => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile())
-        out[path.relative(root, full)] = createHash('sha256')
-          .update(await readFile(full))
-          .digest('hex');
-    }
-  };
-  await walk(root);
-  return out;
 }
 
 const onReplica = (masterPath: string) => path.join(demo.replicaDirectory, masterPath);
