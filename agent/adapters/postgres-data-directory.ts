@@ -1,0 +1,90 @@
+/**
+ * Readies the overlay's copy of a PostgreSQL data directory for a
+ * throwaway server, so that nothing it does can reach the replica, the
+ * live cluster or the cluster's WAL archive:
+ * - a copied `postmaster.pid` names a server that does not run here;
+ * - `standby.signal`/`recovery.signal` would start a standby that dials
+ *   the real primary or runs a restore command: the check is a crash
+ *   recovery, as a failover would do;
+ * - `pg_wal` and tablespaces may be symlinks; one into the scenario roots
+ *   is pointed at the overlay's copy, one outside them is refused (the
+ *   server would write into data the overlay does not own);
+ * - the server refuses a data directory it does not own or that others
+ *   can read, and must reach it through the overlay's private parents.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, lstat, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { WritableOverlay } from './writable-overlay.js';
+
+const run = promisify(execFile);
+
+export interface ServerAccount {
+  uid: number;
+  gid: number;
+  name: string;
+}
+
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
+
+/** The first root (a view path) that is a data directory: it holds PG_VERSION. */
+export async function findDataDirectory(
+  overlay: WritableOverlay,
+  roots: string[],
+): Promise<string | undefined> {
+  for (const root of roots) if (await exists(path.join(overlay.pathOf(root), 'PG_VERSION'))) return root;
+  return undefined;
+}
+
+const inside = (child: string, parent: string) => child === parent || child.startsWith(`${parent}/`);
+
+/** Points links into the scenario roots at their overlay copies; throws for a link leaving them. */
+async function relink(overlay: WritableOverlay, roots: string[], viewLink: string): Promise<void> {
+  const copy = overlay.pathOf(viewLink);
+  if (
+    !(await lstat(copy).then(
+      (info) => info.isSymbolicLink(),
+      () => false,
+    ))
+  )
+    return;
+  const target = path.resolve(path.dirname(viewLink), await readlink(copy));
+  if (!roots.some((root) => inside(target, root)))
+    throw new Error(
+      `${viewLink} links to ${target}, outside the scenario's roots: add that directory to the scenario so the check can use a copy of it`,
+    );
+  await rm(copy);
+  await symlink(overlay.pathOf(target), copy);
+}
+
+export async function prepareDataDirectory(
+  overlay: WritableOverlay,
+  roots: string[],
+  viewDataDir: string,
+  account: ServerAccount | undefined,
+): Promise<string> {
+  const dataDir = overlay.pathOf(viewDataDir);
+  for (const name of ['postmaster.pid', 'standby.signal', 'recovery.signal'])
+    await rm(path.join(dataDir, name), { force: true });
+  await relink(overlay, roots, path.join(viewDataDir, 'pg_wal'));
+  const tablespaces = await readdir(path.join(dataDir, 'pg_tblspc')).catch(() => [] as string[]);
+  for (const oid of tablespaces) await relink(overlay, roots, path.join(viewDataDir, 'pg_tblspc', oid));
+
+  const base = path.resolve(overlay.pathOf('/'));
+  const owned = [dataDir];
+  for (const root of roots) if (!inside(overlay.pathOf(root), dataDir)) owned.push(overlay.pathOf(root));
+  if (account) await run('chown', ['-R', `${account.uid}:${account.gid}`, ...owned], { timeout: 60_000 });
+  await chmod(dataDir, 0o700);
+  // The server runs as another user when the agent is root: let it pass through the overlay's parents.
+  for (const dir of owned)
+    for (let parent = path.dirname(dir); inside(parent, base); parent = path.dirname(parent)) {
+      await chmod(parent, 0o711);
+      if (parent === base) break;
+    }
+  return dataDir;
+}
