@@ -3,9 +3,14 @@
  * for the original location stop the scenario first (AE0464 unless the job
  * or scenario says to continue); bring Glacier objects back (RestoreObject,
  * then a Wait loop whose wait doubles); the destination agent restores;
- * restart the scenario when this job stopped it — also after a failure —;
- * then the job's result, activity log and alert. A failed job ends the
- * execution in RestoreFailed with the catalogue code as its error.
+ * a restore into the replica flows back to the master (the master agent
+ * writes the same selection of the same session at its original paths)
+ * before the restart, so the restart's synchronization finds both sides
+ * equal instead of copying the master's older files over the restored
+ * replica; restart the scenario when this job stopped it, or tried to —
+ * also after a failure —; then the job's result, activity log and alert.
+ * A failed job ends the execution in RestoreFailed with the catalogue code
+ * as its error.
  */
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -94,8 +99,24 @@ export class RestoreWorkflow extends Construct {
       timeoutSecondsPath: '$.resolved.restoreTimeoutSeconds',
       heartbeatSecondsPath: '$.resolved.timeoutSeconds',
     });
+    // The flow back of a restore into the replica: the master gets the same bytes at its own paths.
+    const restoreOnMaster = agentStep(this, 'RestoreOnMaster', {
+      dispatch: props.dispatchCommand,
+      kind: 'restore',
+      hostIdPath: '$.resolved.masterHostId',
+      args: '$.resolved.masterRestoreArgs',
+      resultPath: '$.flowBackResult',
+      timeoutSecondsPath: '$.resolved.restoreTimeoutSeconds',
+      heartbeatSecondsPath: '$.resolved.timeoutSeconds',
+    });
+    catchStepErrors(restoreOnMaster, { next: restartAfterFailure });
+    restoreOnMaster.next(restart);
     catchStepErrors(restoreOnHost, { next: restartAfterFailure });
-    restoreOnHost.next(restart);
+    restoreOnHost.next(
+      new sfn.Choice(this, 'FlowBackToMaster')
+        .when(sfn.Condition.booleanEquals('$.resolved.flowBack', true), restoreOnMaster)
+        .otherwise(restart),
+    );
 
     const requestRetrieval = lambdaStep(
       'RequestRetrieval',
@@ -151,7 +172,8 @@ export class RestoreWorkflow extends Construct {
     catchStepErrors(stop, {
       next: new sfn.Choice(this, 'ContinueWithoutStop')
         .when(sfn.Condition.booleanEquals('$.resolved.continueIfCannotStop', true), needsRetrieval)
-        .otherwise(finish),
+        // The stop may still land on the agent later: restart, so replication is not left off.
+        .otherwise(restartAfterFailure),
       errorPath: '$.stopError',
     });
     stop.next(stopped).next(needsRetrieval);

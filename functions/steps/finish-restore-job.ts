@@ -2,7 +2,8 @@
  * Last step of the restore workflow: the result (failed with the first
  * error's code, AE0464 when the scenario could not be stopped; completed
  * otherwise, with AE0464 as a warning when the job went on regardless), the
- * activity log, the job item and the alert.
+ * activity log (with the flow back of a restore into the replica, and why a
+ * scenario was left stopped), the job item and the alert.
  */
 import { z } from 'zod';
 import type { ActivityEntry } from '../../core/activity.js';
@@ -22,7 +23,8 @@ const Input = z.object({
     error: CaughtError.optional(),
     stopError: CaughtError.optional(),
     restoreResult: z.unknown().optional(),
-    restarted: z.object({ restarted: z.boolean() }).passthrough().optional(),
+    flowBackResult: z.unknown().optional(),
+    restarted: z.object({ restarted: z.boolean(), reason: z.string().optional() }).passthrough().optional(),
     restartError: CaughtError.optional(),
   }),
 });
@@ -57,7 +59,25 @@ export const handler = stepHandler(Input, async ({ startedAt, state }) => {
   if (!error && state.restoreResult !== undefined && !restored.success) {
     error = { code: 'AE0472', message: 'the restore step reported an unreadable result' };
   }
+  const flowedBack = RestoreOutput.safeParse(state.flowBackResult);
+  if (!error && state.flowBackResult !== undefined && !flowedBack.success) {
+    error = { code: 'AE0472', message: 'the restore on the master reported an unreadable result' };
+  }
+  if (flowedBack.success) {
+    entries.push({
+      time: endedAt,
+      severity: 'info',
+      message: `The restore into the replica flowed back to the master: ${flowedBack.data.files} files, ${flowedBack.data.bytes} bytes written at their original paths`,
+    });
+  }
   if (error) entries.push({ time: endedAt, severity: 'error', ...error });
+  if (state.restarted && !state.restarted.restarted && state.restarted.reason && resolved?.to === 'replica') {
+    entries.push({
+      time: endedAt,
+      severity: 'warning',
+      message: `The scenario was left stopped: ${state.restarted.reason}; start it once the master holds the data it should replicate.`,
+    });
+  }
   if (state.restartError) {
     const restart = stepErrorOf(state.restartError, label);
     entries.push({

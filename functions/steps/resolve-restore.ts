@@ -7,6 +7,8 @@
  * E3370 when the scenario cannot be read, E3371 when the catalog has no
  * location for the session or what was asked of it. Also lists the
  * session's objects that sit in a Glacier tier and must be retrieved first.
+ * For the replica it also plans the flow back: the same restore on the
+ * master at `/` (docs/workflows.md, "Restore into the replica").
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { z } from 'zod';
@@ -174,6 +176,9 @@ export const handler = stepHandler(RestoreJobInput, async (input) => {
     destinationHostId,
     // Data written over what replication keeps in step must not race it: stop the scenario first.
     stopScenario: to !== 'alternate',
+    // A restore into the replica flows back: the master restores the same selection at its own paths.
+    flowBack: to === 'replica',
+    masterRestoreArgs: { ...restoreArgs, directory: '/' } satisfies RestoreArgs,
     continueIfCannotStop: target.continueRestoreIfCannotStop ?? scenario.options.continueRestoreIfCannotStop,
     timeoutSeconds: scenario.options.agentTimeoutSeconds,
     restoreTimeoutSeconds: BACKUP_TIMEOUT_SECONDS,
@@ -195,4 +200,5 @@ export const ResolvedRestore = z.object({
   paths: z.number(),
   masterHostId: z.string(),
   stopScenario: z.boolean(),
+  flowBack: z.boolean().optional(),
 });
