@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync, readdirSync } from 'node:fs';
+import { chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort } from '../../../agent/free-port.js';
@@ -40,24 +40,27 @@ export function giveToPostgres(dir: string): void {
 
 export interface LiveCluster {
   dataDir: string;
+  /** The major version, as in PG_VERSION. */
+  version: string;
   port: number;
   sql(database: string, statement: string): string;
   stop(): void;
 }
 
-/** initdb `dataDir` (its parent must be writable by postgres) and start it; its socket goes to `socketDir`. */
+/** initdb `dataDir` (postgres must be able to create or own it) and start it; socket and log go to `socketDir`. */
 export async function startLiveCluster(
   bin: string,
   dataDir: string,
   socketDir: string,
 ): Promise<LiveCluster> {
-  asOwner(`${bin}/initdb`, ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  // 1 MiB WAL segments instead of 16: a smaller cluster to copy and replicate.
+  asOwner(`${bin}/initdb`, ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '--wal-segsize=1']);
   const port = await freePort();
   asOwner(`${bin}/pg_ctl`, [
     '-D',
     dataDir,
     '-l',
-    `${dataDir}.log`,
+    path.join(socketDir, 'server.log'),
     '-w',
     '-t',
     '30',
@@ -68,6 +71,7 @@ export async function startLiveCluster(
   ]);
   return {
     dataDir,
+    version: readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim(),
     port,
     sql: (database, statement) =>
       asOwner(`${bin}/psql`, [
