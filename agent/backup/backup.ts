@@ -18,7 +18,20 @@ import { ParentCache } from './parent-cache.js';
 import { RepoIndex, writeIndexFile } from './repo-index.js';
 import { keys, type Repository } from './repository.js';
 import { type ScanSource, scan } from './scanner.js';
+import type { CutPiece } from './segment-cut.js';
+import type { BatchCut } from './small-files.js';
 import type { SnapshotView } from './snapshot-view.js';
+
+/** Files up to this size are read and cut in batches on the CPU workers when the view allows it. */
+const SMALL_FILE = 1024 * 1024;
+/** A batch closes at this many bytes or files. */
+const BATCH_BYTES = 8 * 1024 * 1024;
+const BATCH_FILES = 512;
+
+interface SmallBatch {
+  files: Array<{ viewPath: string; plainPath: string; size: number; extents: Extent[] }>;
+  bytes: number;
+}
 
 export interface BackupOptions {
   repo: Repository;
@@ -93,54 +106,131 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     working.add(tracked);
   };
 
+  /** Records cut pieces as `extents` (in order); the chunks nobody has stored yet go to `fresh`/`hashes`. */
+  const absorb = (
+    pieces: CutPiece[],
+    extents: Extent[],
+    fresh: Array<[number, number]>,
+    hashes: string[],
+  ) => {
+    for (const piece of pieces) {
+      if (piece.length === 1) {
+        const last = extents.at(-1);
+        if (last && last[0] === null) last[1] += piece[0];
+        else extents.push([null, piece[0]]);
+        continue;
+      }
+      const [start, end, hash] = piece;
+      extents.push([hash, end - start]);
+      stats.bytes += end - start;
+      if (index.has(hash) || queued.has(hash)) {
+        stats.reusedChunks++;
+        continue;
+      }
+      queued.add(hash);
+      stats.newChunks++;
+      stats.newBytes += end - start;
+      fresh.push([start, end]);
+      hashes.push(hash);
+    }
+  };
+
+  /** Seals `data`'s fresh ranges on a worker and packs them; `release` gives `data`'s bytes back after. */
+  const sealAndPack = (
+    data: Buffer,
+    fresh: Array<[number, number]>,
+    hashes: string[],
+    release: () => void,
+  ) => {
+    if (fresh.length === 0 || failure) {
+      release();
+      if (failure) throw failure;
+      return;
+    }
+    // Sealing runs while the next segment is read and cut; the budget bounds how far ahead.
+    track(
+      pool
+        .run<Uint8Array[]>({ op: 'seal', key, data, ranges: fresh })
+        .then(async (sealed) => {
+          for (let i = 0; i < sealed.length; i++) {
+            const blob = sealed[i] as Uint8Array;
+            const [start, end] = fresh[i] as [number, number];
+            await packer.add(
+              hashes[i] as string,
+              Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength),
+              end - start,
+            );
+          }
+        })
+        .finally(release),
+    );
+  };
+
   /** Chunks one file into `extents` (in file order) and sends its new chunks to be sealed and packed. */
   const chunkFile = async (viewPath: string, size: number, extents: Extent[]) => {
     for await (const segment of fileSegments(options.view, viewPath, chunker, pool, budget, size)) {
       const fresh: Array<[number, number]> = [];
       const hashes: string[] = [];
-      for (const piece of segment.pieces) {
-        if (piece.length === 1) {
-          const last = extents.at(-1);
-          if (last && last[0] === null) last[1] += piece[0];
-          else extents.push([null, piece[0]]);
-          continue;
-        }
-        const [start, end, hash] = piece;
-        extents.push([hash, end - start]);
-        stats.bytes += end - start;
-        if (index.has(hash) || queued.has(hash)) {
-          stats.reusedChunks++;
-          continue;
-        }
-        queued.add(hash);
-        stats.newChunks++;
-        stats.newBytes += end - start;
-        fresh.push([start, end]);
-        hashes.push(hash);
-      }
-      if (fresh.length === 0 || failure) {
-        segment.release();
-        if (failure) throw failure;
-        continue;
-      }
-      // Sealing runs while the next segment is read and cut; the budget bounds how far ahead.
-      track(
-        pool
-          .run<Uint8Array[]>({ op: 'seal', key, data: segment.data, ranges: fresh })
-          .then(async (sealed) => {
-            for (let i = 0; i < sealed.length; i++) {
-              const blob = sealed[i] as Uint8Array;
-              const [start, end] = fresh[i] as [number, number];
-              await packer.add(
-                hashes[i] as string,
-                Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength),
-                end - start,
-              );
-            }
-          })
-          .finally(() => segment.release()),
-      );
+      absorb(segment.pieces, extents, fresh, hashes);
+      sealAndPack(segment.data, fresh, hashes, segment.release);
     }
+  };
+
+  /** Reads and cuts a batch of small plain files on one worker, then seals their new chunks together. */
+  const chunkBatch = async (batch: SmallBatch) => {
+    const reserved = batch.bytes + batch.files.length;
+    await budget.acquire(reserved);
+    let released = false;
+    const release = () => {
+      if (!released) budget.release(reserved);
+      released = true;
+    };
+    const grown: SmallBatch['files'] = [];
+    try {
+      const cut = await pool.run<BatchCut>({
+        op: 'cutFiles',
+        paths: batch.files.map((f) => f.plainPath),
+        sizes: batch.files.map((f) => f.size),
+        chunker,
+      });
+      const fresh: Array<[number, number]> = [];
+      const hashes: string[] = [];
+      cut.files.forEach((file, i) => {
+        const item = batch.files[i] as SmallBatch['files'][number];
+        if ('grown' in file) grown.push(item);
+        else absorb(file.pieces, item.extents, fresh, hashes);
+      });
+      sealAndPack(
+        Buffer.from(cut.data.buffer, cut.data.byteOffset, cut.data.byteLength),
+        fresh,
+        hashes,
+        release,
+      );
+    } catch (error) {
+      release();
+      throw error;
+    }
+    // A file that grew since the scan is read the ordinary way, in segments.
+    for (const item of grown) await chunkFile(item.viewPath, item.size, item.extents);
+  };
+
+  /** Runs one file's or one batch's chunking, at most `maxFiles` at once; entries keep scan order regardless. */
+  const launch = async (work: () => Promise<void>) => {
+    while (chunking.size >= maxFiles) await Promise.race(chunking);
+    const task: Promise<void> = work()
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => chunking.delete(task));
+    chunking.add(task);
+  };
+
+  let batch: SmallBatch = { files: [], bytes: 0 };
+  const flushBatch = async () => {
+    if (batch.files.length === 0) return;
+    const full = batch;
+    batch = { files: [], bytes: 0 };
+    await launch(() => chunkBatch(full));
   };
 
   const entries: ManifestEntry[] = [];
@@ -177,17 +267,16 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       stats.files++;
       const extents: Extent[] = [];
       entry.extents = extents;
-      // Several files at once keep every worker busy; entries keep scan order regardless.
-      while (chunking.size >= maxFiles) await Promise.race(chunking);
-      const task: Promise<void> = chunkFile(item.viewPath, stat.size, extents)
-        .catch((error: unknown) => {
-          failure ??= error;
-        })
-        .finally(() => chunking.delete(task));
-      chunking.add(task);
+      const plainPath = stat.size <= SMALL_FILE ? options.view.plainPath?.(item.viewPath) : undefined;
+      if (plainPath !== undefined) {
+        batch.files.push({ viewPath: item.viewPath, plainPath, size: stat.size, extents });
+        batch.bytes += stat.size;
+        if (batch.bytes >= BATCH_BYTES || batch.files.length >= BATCH_FILES) await flushBatch();
+      } else await launch(() => chunkFile(item.viewPath, stat.size, extents));
     }
     entries.push(entry);
   }
+  await flushBatch();
   await Promise.all(chunking);
   while (working.size > 0) await Promise.all(working);
   if (failure) throw failure;

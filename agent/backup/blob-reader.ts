@@ -22,46 +22,58 @@ export async function readPackBlobs(
   blobs: Array<{ hash: string; location: BlobLocation }>,
   onBlob: (hash: string, data: Buffer) => Promise<void> | void,
 ): Promise<void> {
+  type Blob = (typeof blobs)[number];
   const sorted = [...blobs].sort((a, b) => a.location.offset - b.location.offset);
-  let i = 0;
-  while (i < sorted.length) {
-    const first = sorted[i] as (typeof sorted)[number];
-    let end = first.location.offset + first.location.length;
+  const groups: Blob[][] = [];
+  for (let i = 0; i < sorted.length; ) {
+    const first = (sorted[i] as Blob).location;
+    let end = first.offset + first.length;
     let j = i + 1;
     for (; j < sorted.length; j++) {
-      const next = (sorted[j] as (typeof sorted)[number]).location;
-      if (next.offset - end > MAX_GAP || next.offset + next.length - first.location.offset > MAX_REQUEST)
-        break;
+      const next = (sorted[j] as Blob).location;
+      if (next.offset - end > MAX_GAP || next.offset + next.length - first.offset > MAX_REQUEST) break;
       end = Math.max(end, next.offset + next.length);
     }
-    const range = await repo.storage.getRange(
-      keys.pack(pack),
-      first.location.offset,
-      end - first.location.offset,
-    );
-    const group = sorted.slice(i, j);
+    groups.push(sorted.slice(i, j));
+    i = j;
+  }
+  const fetch = (group: Blob[]) => {
+    const first = (group[0] as Blob).location.offset;
+    const last = group.reduce((end, b) => Math.max(end, b.location.offset + b.location.length), first);
+    const range = repo.storage.getRange(keys.pack(pack), first, last - first);
+    range.catch(() => {}); // awaited in turn; this only keeps a prefetch that fails from counting as unhandled
+    return { first, range };
+  };
+  // The next range is fetched while this one is verified and written: one request ahead, no more.
+  let next = groups[0] ? fetch(groups[0]) : undefined;
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g] as Blob[];
+    const { first, range } = next as ReturnType<typeof fetch>;
+    const data = await range;
+    next = groups[g + 1] ? fetch(groups[g + 1] as Blob[]) : undefined;
     const opened = await cpuPool().run<Array<Uint8Array | { error: string }>>({
       op: 'open',
       key: repo.key.forWorkers(),
-      data: range,
-      blobs: group.map(({ hash, location }) => [
-        location.offset - first.location.offset,
-        location.length,
-        hash,
-      ]),
+      data,
+      blobs: group.map(({ hash, location }) => [location.offset - first, location.length, hash]),
     });
-    for (let k = 0; k < group.length; k++) {
-      const { hash } = group[k] as (typeof group)[number];
-      const plain = opened[k] as Uint8Array | { error: string };
-      if (!(plain instanceof Uint8Array))
-        throw new RepositoryCorrupted(
-          plain.error === 'hash'
-            ? `chunk ${hash} in pack ${pack} does not match its hash`
-            : `chunk ${hash} in pack ${pack} is corrupted: ${plain.error}`,
-        );
-      await onBlob(hash, Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength));
+    const failed = opened.findIndex((plain) => !(plain instanceof Uint8Array));
+    if (failed >= 0) {
+      const { hash } = group[failed] as Blob;
+      const { error } = opened[failed] as { error: string };
+      throw new RepositoryCorrupted(
+        error === 'hash'
+          ? `chunk ${hash} in pack ${pack} does not match its hash`
+          : `chunk ${hash} in pack ${pack} is corrupted: ${error}`,
+      );
     }
-    i = j;
+    // A group's chunks are handed over together: the caller bounds its own writes.
+    await Promise.all(
+      group.map(({ hash }, k) => {
+        const plain = opened[k] as Uint8Array;
+        return onBlob(hash, Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength));
+      }),
+    );
   }
 }
 

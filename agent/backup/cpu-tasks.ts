@@ -3,6 +3,7 @@ import type { ChunkerParams } from './gear-chunker.js';
 
 export type CpuTask =
   | { op: 'cut'; data: Uint8Array; newStart: number; final: boolean; chunker: ChunkerParams }
+  | { op: 'cutFiles'; paths: string[]; sizes: number[]; chunker: ChunkerParams }
   | { op: 'seal'; key: Uint8Array; data: Uint8Array; ranges: Array<[start: number, end: number]> }
   | {
       op: 'open';

@@ -1,6 +1,6 @@
 /**
  * The CPU worker: the per-chunk work of backup and restore, off the main
- * thread. `cut` finds chunk boundaries and hashes; `seal` compresses and
+ * thread. `cut` finds chunk boundaries and hashes; `cutFiles` reads and cuts a batch of small files; `seal` compresses and
  * encrypts chosen chunks; `open` decrypts, decompresses and verifies blobs.
  * Buffers travel by transfer, not copy (see `transferable`).
  */
@@ -9,24 +9,34 @@ import { parentPort } from 'node:worker_threads';
 import { compressBlobSync, decompressBlob } from './compression.js';
 import type { CpuTask } from './cpu-tasks.js';
 import { transferable } from './cpu-tasks.js';
-import { GearChunker } from './gear-chunker.js';
+import { type ChunkerParams, GearChunker } from './gear-chunker.js';
 import { RepoKey } from './repo-key.js';
 import { cutSegment } from './segment-cut.js';
+import { readAndCutBatch } from './small-files.js';
 
 const chunkers = new Map<string, GearChunker>();
+
+function chunkerFor(params: ChunkerParams): GearChunker {
+  const key = `${params.minSize}/${params.avgSize}/${params.maxSize}`;
+  const chunker = chunkers.get(key) ?? new GearChunker(params);
+  chunkers.set(key, chunker);
+  return chunker;
+}
 
 function run(task: CpuTask): { result: unknown; transfer: ArrayBuffer[] } {
   switch (task.op) {
     case 'cut': {
-      const key = `${task.chunker.minSize}/${task.chunker.avgSize}/${task.chunker.maxSize}`;
-      const chunker = chunkers.get(key) ?? new GearChunker(task.chunker);
-      chunkers.set(key, chunker);
+      const chunker = chunkerFor(task.chunker);
       const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
       // The segment goes back with the answer: the caller still needs its bytes.
       return {
         result: { ...cutSegment(data, task.newStart, task.final, chunker), data: task.data },
         transfer: transferable([task.data]),
       };
+    }
+    case 'cutFiles': {
+      const batch = readAndCutBatch(task.paths, task.sizes, chunkerFor(task.chunker));
+      return { result: batch, transfer: transferable([batch.data]) };
     }
     case 'seal': {
       const key = new RepoKey(Buffer.from(task.key));

@@ -39,6 +39,10 @@ export class DirectoryView implements SnapshotView {
     return readlink(path);
   }
 
+  plainPath(path: string): string {
+    return path;
+  }
+
   // One open per call: the scanner reads in 8 MiB blocks, so the cost is negligible and no handle can leak.
   async read(path: string, buffer: Buffer, position: number, length: number): Promise<number> {
     const handle = await open(path, 'r');

@@ -4,7 +4,7 @@
  * caller waits on `add` when that many are). A pack's name is the SHA-256 of
  * its bytes, so `check` can verify a pack without the key.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { IndexFile } from './repo-index.js';
 import { keys, type Repository } from './repository.js';
 
@@ -12,6 +12,8 @@ export class Packer {
   private parts: Buffer[] = [];
   private size = 0;
   private blobs: Array<[string, number, number, number]> = [];
+  /** The filling pack's hash, fed as blobs arrive (one pass over each blob, no joined copy of the pack). */
+  private hash: Hash = createHash('sha256');
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
   /** Packs uploaded so far, for the index file. */
@@ -28,6 +30,7 @@ export class Packer {
   async add(hash: string, sealed: Buffer, rawLength: number): Promise<void> {
     this.blobs.push([hash, this.size, sealed.length, rawLength]);
     this.parts.push(sealed);
+    this.hash.update(sealed);
     this.size += sealed.length;
     if (this.size >= this.packSize) await this.flush();
   }
@@ -35,19 +38,21 @@ export class Packer {
   private async flush(): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.blobs.length === 0) return;
-    const body = Buffer.concat(this.parts, this.size);
+    const body = this.parts;
+    const bytes = this.size;
     const blobs = this.blobs;
+    const id = this.hash.digest('hex');
     this.parts = [];
     this.blobs = [];
     this.size = 0;
-    const id = createHash('sha256').update(body).digest('hex');
+    this.hash = createHash('sha256');
     while (this.inFlight.size >= this.uploads) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;
     const upload = this.repo.storage.put(keys.pack(id), body).then(
       () => {
         this.done.push({ id, blobs });
-        this.storedBytes += body.length;
-        this.onPack?.(id, body.length);
+        this.storedBytes += bytes;
+        this.onPack?.(id, bytes);
       },
       (error: unknown) => {
         this.failure ??= error;

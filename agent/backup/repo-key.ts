@@ -27,12 +27,19 @@ export class RepoKey {
     return new Uint8Array(this.key);
   }
 
-  seal(plain: Buffer): Buffer {
+  /** Seals `plain`, or the concatenation of its parts (encrypted in turn, never joined in plain text). */
+  seal(plain: Buffer | Buffer[]): Buffer {
+    const parts = Array.isArray(plain) ? plain : [plain];
     const nonce = randomBytes(NONCE);
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
-    const body = cipher.update(plain);
+    const out = [nonce, ...parts.map((part) => cipher.update(part))];
     cipher.final();
-    return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+    out.push(cipher.getAuthTag());
+    // Not from Node's shared pool: sealed chunks move between threads (see cpu-tasks.ts).
+    const sealed = Buffer.allocUnsafeSlow(out.reduce((n, b) => n + b.length, 0));
+    let offset = 0;
+    for (const b of out) offset += b.copy(sealed, offset);
+    return sealed;
   }
 
   open(sealed: Buffer, what = 'blob'): Buffer {

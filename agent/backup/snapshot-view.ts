@@ -28,4 +28,10 @@ export interface SnapshotView {
   readlink(path: string): Promise<string>;
   /** Reads up to `length` bytes at `position` into `buffer`; returns how many were read (0 at end of file). */
   read(path: string, buffer: Buffer, position: number, length: number): Promise<number>;
+  /**
+   * Where another thread may read this file's bytes directly (a plain file holding exactly the view's
+   * content), or undefined when they only come through `read` (an overlay). Lets the backup read
+   * small files in batches on its CPU workers.
+   */
+  plainPath?(path: string): string | undefined;
 }

@@ -1,6 +1,6 @@
 /** A repository in a local directory: each key is a file; writes go to a temp name, are fsynced, then renamed. */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ObjectMissing, type StorageBackend, type StoredObject } from './storage.js';
 
@@ -15,13 +15,14 @@ export class LocalDirectoryStorage implements StorageBackend {
     return path.join(this.root, ...key.split('/'));
   }
 
-  async put(key: string, body: Buffer): Promise<void> {
+  async put(key: string, body: Buffer | Buffer[]): Promise<void> {
     const target = this.file(key);
     await mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
     const handle = await open(temp, 'w');
     try {
-      await handle.writeFile(body);
+      if (Array.isArray(body)) await writeAll(handle, body);
+      else await handle.writeFile(body);
       await handle.sync();
     } finally {
       await handle.close();
@@ -89,6 +90,24 @@ export class LocalDirectoryStorage implements StorageBackend {
 
   async storageClass(): Promise<undefined> {
     return undefined;
+  }
+}
+
+/** Writes `parts` in order with gathered writes (a pack is thousands of blobs), resuming after short writes. */
+async function writeAll(handle: FileHandle, parts: Buffer[]): Promise<void> {
+  const BATCH = 512;
+  let position = 0;
+  for (let i = 0; i < parts.length; i += BATCH) {
+    const pending = parts.slice(i, i + BATCH).filter((p) => p.length > 0);
+    while (pending.length > 0) {
+      let { bytesWritten } = await handle.writev(pending, position);
+      position += bytesWritten;
+      while (pending.length > 0 && bytesWritten >= (pending[0] as Buffer).length) {
+        bytesWritten -= (pending[0] as Buffer).length;
+        pending.shift();
+      }
+      if (bytesWritten > 0) pending[0] = (pending[0] as Buffer).subarray(bytesWritten);
+    }
   }
 }
 

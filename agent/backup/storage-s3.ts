@@ -43,7 +43,9 @@ export class S3Storage implements StorageBackend {
     this.location = `s3://${options.bucket}/${this.prefix}`;
   }
 
-  async put(key: string, body: Buffer): Promise<void> {
+  async put(key: string, parts: Buffer | Buffer[]): Promise<void> {
+    // lib-storage slices a Buffer into parts without copying; a list of blobs it would buffer anyway.
+    const body = Array.isArray(parts) ? Buffer.concat(parts) : parts;
     await withRetry(
       () =>
         new Upload({

@@ -13,7 +13,8 @@ export interface StoredObject {
 export interface StorageBackend {
   /** A short description for messages, e.g. `s3://bucket/repos/r1/`. */
   readonly location: string;
-  put(key: string, body: Buffer): Promise<void>;
+  /** `body` may come in parts (a pack's blobs), written in order without being joined first. */
+  put(key: string, body: Buffer | Buffer[]): Promise<void>;
   get(key: string): Promise<Buffer>;
   getRange(key: string, offset: number, length: number): Promise<Buffer>;
   list(prefix: string): Promise<StoredObject[]>;

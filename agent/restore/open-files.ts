@@ -1,7 +1,10 @@
 /**
  * The restore's temp files, kept open while their chunks arrive: a file is
  * created (and sized, leaving holes) on its first chunk, written at each
- * chunk's offset, and fsynced and closed after its last one. At most `limit`
+ * chunk's offset, and closed after its last one. They are not fsynced one by
+ * one: the restore flushes them all at once before renaming them into place
+ * (durable.ts); an fsync per file cost ≈0.3 ms each, seconds for 12,000
+ * small files. At most `limit`
  * idle files stay open at once; one closed early is reopened if another of
  * its chunks comes. This replaces an open/write/close per chunk.
  */
@@ -10,6 +13,8 @@ import { type FileHandle, open } from 'node:fs/promises';
 export interface TempFile {
   temp: string;
   size: number;
+  /** Whether the chunks leave a gap (a hole) the file's size must cover; else no truncate is needed. */
+  holes?: boolean;
   /** Chunk writes still to come; the file is finished when it reaches 0. */
   remaining: number;
 }
@@ -32,8 +37,7 @@ export class OpenFiles {
   async createEmpty(file: TempFile): Promise<void> {
     const handle = await open(file.temp, 'w', 0o600);
     try {
-      await handle.truncate(file.size);
-      await handle.sync();
+      if (file.size > 0) await handle.truncate(file.size);
     } finally {
       await handle.close();
     }
@@ -56,11 +60,7 @@ export class OpenFiles {
       if (--file.remaining === 0) {
         this.open.delete(file);
         slot.handle = undefined;
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
+        await handle.close();
       }
     } finally {
       slot.users--;
@@ -79,7 +79,7 @@ export class OpenFiles {
     if (slot.created) return open(slot.file.temp, 'r+');
     slot.created = true;
     const handle = await open(slot.file.temp, 'w', 0o600);
-    await handle.truncate(slot.file.size); // holes stay unwritten
+    if (slot.file.holes) await handle.truncate(slot.file.size); // holes stay unwritten
     return handle;
   }
 
@@ -90,7 +90,7 @@ export class OpenFiles {
       const handle = slot.handle;
       slot.handle = undefined;
       this.open.delete(file);
-      await (await handle).close(); // written but not yet synced: the last write to it syncs
+      await (await handle).close();
     }
   }
 }

@@ -19,6 +19,7 @@ import { type BlobLocation, RepoIndex } from '../backup/repo-index.js';
 import type { Repository } from '../backup/repository.js';
 import { ObjectMissing } from '../backup/storage.js';
 import { applyAttributes } from './attributes.js';
+import { makeDurable } from './durable.js';
 import { OpenFiles, type TempFile } from './open-files.js';
 import { packsNeedingRetrieval } from './retrieval.js';
 
@@ -99,9 +100,10 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       if (hash) {
         pushTo(targets, hash, { file, offset });
         file.remaining++;
-      }
+      } else file.holes = true;
       offset += length;
     }
+    if (offset < entry.size) file.holes = true;
   }
   const byPack = new Map<string, Array<{ hash: string; location: BlobLocation }>>();
   for (const hash of targets.keys()) {
@@ -122,10 +124,10 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
   if (result.needsRetrieval.length > 0) return { ...result, status: 'needs_retrieval' };
 
   const openFiles = new OpenFiles();
+  const made = new Set<string>();
   try {
     for (const entry of selected)
       if (entry.type === 'directory') await mkdir(destOf(entry.path), { recursive: true });
-    const made = new Set<string>();
     for (const file of files) {
       const dir = path.dirname(file.dest);
       if (!made.has(dir)) await mkdir(dir, { recursive: true });
@@ -133,6 +135,8 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       if (file.remaining === 0) await openFiles.createEmpty(file);
     }
     const limiter = new Limiter(options.concurrency ?? 4);
+    // Chunks are written many at once (a range of small files is hundreds), bounded for file handles.
+    const writes = new Limiter(32);
     let failed = false;
     // Settle every pack before cleaning up, so no write lands after the temp files are removed.
     const outcomes = await Promise.allSettled(
@@ -141,7 +145,9 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
           if (failed) return;
           await readPackBlobs(repo, pack, blobs, async (hash, data) => {
             const places = targets.get(hash) ?? [];
-            await Promise.all(places.map(({ file, offset }) => openFiles.write(file, data, offset)));
+            await writes.run(() =>
+              Promise.all(places.map(({ file, offset }) => openFiles.write(file, data, offset))),
+            );
             result.bytes += data.length * places.length;
           }).catch((error: unknown) => {
             failed = true;
@@ -152,6 +158,11 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     );
     const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (rejected) throw rejected.reason;
+    // Durable before any is renamed into place, so a crash never leaves a short file under a real name.
+    await makeDurable(
+      files.map((f) => f.temp),
+      made,
+    );
   } catch (error) {
     await openFiles.closeAll();
     await Promise.all(files.map((f) => rm(f.temp, { force: true })));

@@ -1,0 +1,42 @@
+/**
+ * Makes restored temp files durable before they are renamed into place, all
+ * at once: one syncfs per file system (coreutils `sync -f`) instead of an
+ * fsync per file, which cost ≈0.3 ms each — seconds for 12,000 small files.
+ * Where `sync -f` cannot run, each file is fsynced, several at a time.
+ */
+import { execFile } from 'node:child_process';
+import { open, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { Limiter } from '../backup/limiter.js';
+
+const run = promisify(execFile);
+
+/** Flushes `files` (written and closed) to stable storage; `dirs` are the directories that hold them. */
+export async function makeDurable(files: string[], dirs: Iterable<string>): Promise<void> {
+  if (files.length === 0) return;
+  // One directory per file system is enough for syncfs.
+  const byDevice = new Map<number, string>();
+  for (const dir of dirs) {
+    const { dev } = await stat(dir);
+    if (!byDevice.has(dev)) byDevice.set(dev, dir);
+  }
+  try {
+    await run('sync', ['-f', ...byDevice.values()]);
+    return;
+  } catch {
+    // No coreutils `sync -f` (or it failed): fall back to an fsync per file.
+  }
+  const limiter = new Limiter(16);
+  await Promise.all(
+    files.map((file) =>
+      limiter.run(async () => {
+        const handle = await open(file, 'r+');
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }),
+    ),
+  );
+}
