@@ -20,10 +20,12 @@ const run = promisify(execFile);
 /** Crash recovery of a busy cluster's WAL can take a while; a data directory that cannot start fails at once. */
 const STARTUP_MS = 120_000;
 
-/** Every user table with its row count, read by a full scan: `name|rows` lines. */
-const TABLE_ROWS = `SELECT format('%I.%I', schemaname, tablename),
-  (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', schemaname, tablename), false, true, '')))[1]::text
-FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`;
+/** Every user table with its row count, read by a full scan: `name|rows` lines (partitions, not their parents). */
+const TABLE_ROWS = `SELECT format('%I.%I', n.nspname, c.relname),
+  (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname), false, true, '')))[1]::text
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND c.relpersistence <> 't' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ORDER BY 1`;
 
 /** The account the server runs as when the agent is root (the server refuses root). */
 async function serverAccount(): Promise<ServerAccount | undefined> {

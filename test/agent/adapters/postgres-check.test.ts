@@ -49,7 +49,7 @@ function replicaCopy(name: string): string {
 }
 
 /** Runs the check on a writable overlay of a snapshot of `roots`, then discards the overlay. */
-async function checkSnapshotOf(roots: string[]) {
+async function checkSnapshotOf(roots: string[], signal = AbortSignal.timeout(50_000)) {
   // No apply path runs in this test (the replica folder is a plain copy), so the gate has nothing to pause;
   // test/agent/daemon/assured-recovery.test.ts runs the same check under real replication.
   const snapshots = new CowSnapshots({
@@ -62,7 +62,7 @@ async function checkSnapshotOf(roots: string[]) {
   const overlay = await openWritableOverlay(view, roots);
   const started = Date.now();
   try {
-    const result = await postgresCheck({ view, overlay, roots, signal: AbortSignal.timeout(50_000) });
+    const result = await postgresCheck({ view, overlay, roots, signal });
     return { ...result, ms: Date.now() - started, overlayDir: overlay.pathOf('/') };
   } finally {
     await overlay.discard();
@@ -145,5 +145,22 @@ describe.skipIf(!bin)('PostgreSQL assured-recovery check on a real server', () =
       ),
     ]);
     expect(await treeDigest(path.join(base, 'walsplit'))).toEqual(before);
+  }, 60_000);
+
+  it('stops the throwaway server and gives up when the step is aborted while the server runs', async () => {
+    const replicaData = path.join(base, 'replica', live); // the first test's copy, which it left unchanged
+    const running = () =>
+      execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((line) => line.includes('/postgres -D /tmp/tidemark-ar-') && line.includes(replicaData));
+    const abort = new AbortController();
+    const check = checkSnapshotOf([replicaData], abort.signal);
+    const until = Date.now() + 30_000;
+    while (running().length === 0 && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(running()).toHaveLength(1);
+    abort.abort(new Error('the step passed its deadline'));
+    await expect(check).rejects.toThrow('the step passed its deadline');
+    expect(running()).toEqual([]);
   }, 60_000);
 });
