@@ -59,6 +59,9 @@ export class BackupWorkflow extends Construct {
         jobId: sfn.JsonPath.stringAt('$.jobId'),
         scenarioId: sfn.JsonPath.stringAt('$$.Map.Item.Value.scenarioId'),
         scenarioName: sfn.JsonPath.stringAt('$$.Map.Item.Value.scenarioName'),
+        // A scheduled run is started by EventBridge Scheduler: PrepareScenario shows it on the job.
+        executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        executionStartedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
       },
       maxConcurrency: SCENARIO_CONCURRENCY,
       resultPath: '$.outcomes',
@@ -134,6 +137,8 @@ export class BackupWorkflow extends Construct {
         jobId: sfn.JsonPath.stringAt('$.jobId'),
         scenarioId: sfn.JsonPath.stringAt('$.scenarioId'),
         scenarioName: sfn.JsonPath.stringAt('$.scenarioName'),
+        executionArn: sfn.JsonPath.stringAt('$.executionArn'),
+        executionStartedAt: sfn.JsonPath.stringAt('$.executionStartedAt'),
       },
       '$.prepared',
     );

@@ -15,6 +15,7 @@ import type { JobResult } from '../../core/workflow-input.js';
 import { appendActivity } from '../repositories/activity.js';
 import { getJob, moveJob } from '../repositories/jobs.js';
 import { logger } from '../shared/powertools.js';
+import { statusAfterRun } from './scheduled-run.js';
 
 export interface JobEnd {
   jobId: string;
@@ -32,13 +33,14 @@ export async function recordJobEnd(end: JobEnd): Promise<Job | undefined> {
   const endedAt = new Date().toISOString();
   let stored = job;
   if (job && job.status !== 'done') {
-    const status = job.status === 'active' ? 'done' : job.status;
+    const status = statusAfterRun(job);
     stored = await moveJob(job, status, {
       result: end.result,
       endedAt,
       scenarios: job.scenarios.map((child) => ({
         ...child,
-        ...(status === 'done' ? { status: 'done' as const } : {}),
+        // A run that ends moves its children with the job (done, or ready for the next run).
+        ...(job.status === 'active' ? { status } : {}),
         ...(end.children.get(child.scenarioId) ?? {
           result: end.result,
           ...(end.error ? { error: end.error } : {}),

@@ -4,7 +4,8 @@
  * scenario cannot be read, AE0465 when it is not replicating, AE0471 without
  * a mode, AE0459 when the submitter's host scope misses master or replica,
  * AE0467 when a host is no longer enrolled, AE0470 when another job holds
- * it. Returns everything the later steps pass to agents.
+ * it. Returns everything the later steps pass to agents. A scheduled run
+ * first shows itself on its job (scheduled-run.ts).
  */
 import { z } from 'zod';
 import { repositoryPrefixOf } from '../../core/agent-commands.js';
@@ -18,8 +19,16 @@ import { getJob } from '../repositories/jobs.js';
 import { acquireLock } from '../repositories/locks.js';
 import { findScenario } from '../repositories/scenarios.js';
 import { stepHandler } from '../shared/step-handler.js';
+import { markScheduledRunActive } from './scheduled-run.js';
 
-const Input = z.object({ jobId: z.string().min(1), scenarioId: z.string().min(1), scenarioName: z.string() });
+const Input = z.object({
+  jobId: z.string().min(1),
+  scenarioId: z.string().min(1),
+  scenarioName: z.string(),
+  /** The execution (`$$.Execution`): a scheduled run shows on its job from here. */
+  executionArn: z.string().min(1).optional(),
+  executionStartedAt: z.string().min(1).optional(),
+});
 
 async function loadScenario(scenarioId: string, scenarioName: string): Promise<ScenarioView> {
   let scenario: ScenarioView | undefined;
@@ -43,7 +52,13 @@ function assertAuthority(scenario: Scenario, scope: readonly string[] | undefine
   }
 }
 
-export const handler = stepHandler(Input, async ({ jobId, scenarioId, scenarioName }) => {
+export const handler = stepHandler(Input, async ({ jobId, scenarioId, scenarioName, ...execution }) => {
+  if (execution.executionArn && execution.executionStartedAt) {
+    await markScheduledRunActive(jobId, {
+      executionArn: execution.executionArn,
+      startedAt: execution.executionStartedAt,
+    });
+  }
   const scenario = await loadScenario(scenarioId, scenarioName);
   const label = { scenario: scenario.name, scenarioId: scenario.id };
   if (scenario.state !== 'replicating') {

@@ -9,12 +9,19 @@
  *   agent cannot stop replication (its process frozen with SIGSTOP, so the
  *   stop passes the scenario's agent timeout) fails and writes nothing; with
  *   --continue-if-cannot-stop it restores the bytes anyway.
+ * - A scheduled backup's fired run shows on its job (active, then ready
+ *   with its result and activity).
  * Codes are checked in `jobs get` and in `jobs activity`; bytes by SHA-256.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clients } from '../../core/aws-clients.js';
+import { ENV } from '../../core/environment.js';
 import { DEMO_SCENARIO, type Demo, startDemo } from '../../infra/local/demo.js';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
 import { runTidemark } from '../support/run-tidemark.js';
@@ -152,6 +159,46 @@ describe('restore into the replica, through the CLI, with real agents', () => {
     await writeFile(master('docs/after-restore.txt'), 'replication runs again\n');
     await replicated('docs/after-restore.txt', 'replication runs again\n');
     expect(sameFiles(await treeHashes(onReplica(demo.masterData)), atSession)).toEqual(atSession);
+  }, 120_000);
+});
+
+describe('a scheduled backup through the CLI', () => {
+  it('shows a fired run on its job: active with the execution, then ready again with its result and activity', async () => {
+    const job = await json<Job & { scheduleName: string }>([
+      'backup',
+      DEMO_SCENARIO,
+      '--rate',
+      'rate(1 day)',
+      '--name',
+      'nightly',
+    ]);
+    expect(job.status).toBe('ready');
+    // moto keeps schedules but never fires them: start the run as EventBridge Scheduler would, from
+    // the stored schedule's own target (state machine, role, input) under a name of its choosing.
+    const schedule = await clients.scheduler().send(new GetScheduleCommand({ Name: job.scheduleName }));
+    expect(schedule.Target?.Arn).toBe(process.env[ENV.backupStateMachineArn]);
+    const { executionArn } = await clients.sfn().send(
+      new StartExecutionCommand({
+        stateMachineArn: schedule.Target?.Arn,
+        name: `scheduler-${randomUUID()}`,
+        input: schedule.Target?.Input,
+      }),
+    );
+
+    const running = await until('the fired run to show on the job', 30, async () => {
+      const now = await json<Job & { executionArn?: string }>(['jobs', 'get', job.id]);
+      return now.executionArn === executionArn ? now : undefined;
+    });
+    expect(['active', 'ready']).toContain(running.status);
+    const ended = await until('the run to end', 90, async () => {
+      const now = await json<Job>(['jobs', 'get', job.id]);
+      return now.result ? now : undefined;
+    });
+    expect(ended).toMatchObject({ status: 'ready', result: 'completed', scenarios: [{ status: 'ready' }] });
+    const log = (await activityOf(job)).map((entry) => entry.message).join('\n');
+    expect(log).toContain(`Backup job ${job.id} started`);
+    expect(log).toMatch(/session \d+ committed/);
+    await cli(['jobs', 'delete', job.id]);
   }, 120_000);
 });
 

@@ -24,7 +24,7 @@ async function act(job: Job, action: JobAction): Promise<Job> {
       return moved;
     }
     case 'cancel': {
-      if (job.status === 'active' && job.executionArn) await stopJobExecution(job.executionArn);
+      if (job.status === 'active' && job.executionArn) await stopJobExecution(job.executionArn, job.id);
       // A canceled schedule stays (disabled) until the job is deleted.
       if (job.scheduleName) await setJobScheduleState(job.scheduleName, 'DISABLED');
       const endedAt = new Date().toISOString();

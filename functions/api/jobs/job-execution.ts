@@ -14,6 +14,7 @@ import { getJob, moveJob } from '../../repositories/jobs.js';
 import { releaseLock } from '../../repositories/locks.js';
 import { findScenario } from '../../repositories/scenarios.js';
 import { publishJobAlert } from '../../steps/job-report.js';
+import { statusAfterRun } from '../../steps/scheduled-run.js';
 import { hostByName } from '../scenarios/scenario-hosts.js';
 
 const STATE_MACHINE = { backup: ENV.backupStateMachineArn, restore: ENV.restoreStateMachineArn } as const;
@@ -37,14 +38,14 @@ export async function startJobExecution(jobId: string, kind: JobKind, input: unk
  * would have done on the way out is done here: each scenario lock the job
  * holds is released and its replica told to resume.
  */
-export async function stopJobExecution(executionArn: string): Promise<void> {
+export async function stopJobExecution(executionArn: string, jobId: string): Promise<void> {
   try {
     await clients.sfn().send(new StopExecutionCommand({ executionArn, cause: 'canceled by an operator' }));
   } catch (error) {
     if ((error as Error).name !== 'ExecutionDoesNotExist') throw error;
   }
-  // Run-now executions are named by their job id (startJobExecution).
-  const job = await getJob(executionArn.split(':').at(-1) ?? '');
+  // By the job's id: a scheduled run's execution is named by EventBridge Scheduler, not after its job.
+  const job = await getJob(jobId);
   if (job?.kind === 'backup') await undoCanceledBackup(job);
 }
 
@@ -87,8 +88,9 @@ function finishedChildren(job: Job, result: JobResult, output: unknown): ChildJo
 }
 
 /**
- * An active job whose execution has ended becomes done, with the result the
- * workflow reported (or failed/canceled when it failed or was stopped).
+ * An active job whose execution has ended becomes done (a scheduled job
+ * ready for its next run), with the result the workflow reported (or
+ * failed/canceled when it failed or was stopped).
  */
 export async function reconcileJob(job: Job): Promise<Job> {
   if (job.status !== 'active' || !job.executionArn) return job;
@@ -105,9 +107,10 @@ export async function reconcileJob(job: Job): Promise<Job> {
   let result: JobResult = 'failed';
   if (execution.status === 'ABORTED') result = 'canceled';
   if (execution.status === 'SUCCEEDED') result = BackupOutput.safeParse(output).data?.result ?? 'completed';
-  return moveJob(job, 'done', {
+  const status = statusAfterRun(job);
+  return moveJob(job, status, {
     result,
     endedAt: (execution.stopDate ?? new Date()).toISOString(),
-    scenarios: finishedChildren(job, result, output),
+    scenarios: finishedChildren(job, result, output).map((child) => ({ ...child, status })),
   });
 }
