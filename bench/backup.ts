@@ -23,6 +23,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { runBackup } from '../agent/backup/backup.js';
 import { DirectoryView } from '../agent/backup/directory-view.js';
 import { KmsKeyWrapper } from '../agent/backup/key-wrapper.js';
@@ -31,6 +32,7 @@ import type { StorageBackend } from '../agent/backup/storage.js';
 import { LocalDirectoryStorage } from '../agent/backup/storage-local.js';
 import { S3Storage } from '../agent/backup/storage-s3.js';
 import { runRestore } from '../agent/restore/restore.js';
+import { clients } from '../core/aws-clients.js';
 
 const MiB = 1024 * 1024;
 const CHILD_FLAG = '--tidemark-backup-child';
@@ -231,7 +233,7 @@ interface Tool {
   init(): Promise<void>;
   backup(): Promise<Timed>;
   restore(target: string): Promise<Timed>;
-  /** Repository bytes (local repositories only; undefined on S3). */
+  /** Repository bytes (a local directory's files, or the objects under the S3 prefix). */
   size(): Promise<number | undefined>;
 }
 
@@ -249,11 +251,19 @@ function oursTool(bundle: string, storage: StorageSpec, kmsKeyId: string, source
     },
     backup: () => run({ op: 'backup', source }),
     restore: (target) => run({ op: 'restore', target }),
-    size: async () => (storage.kind === 'local' ? treeBytes(storage.dir) : undefined),
+    size: async () =>
+      storage.kind === 'local'
+        ? treeBytes(storage.dir)
+        : prefixBytes(storage.bucket, `repos/${storage.repo}/`),
   };
 }
 
-function resticTool(repo: string, cacheDir: string, source: string, s3: boolean): Tool {
+function resticTool(
+  repo: string,
+  cacheDir: string,
+  source: string,
+  s3?: { bucket: string; prefix: string },
+): Tool {
   const env = { ...process.env, RESTIC_PASSWORD, RESTIC_REPOSITORY: repo };
   const common = ['--cache-dir', cacheDir, ...(s3 ? ['-o', 's3.region=us-east-1'] : [])];
   return {
@@ -263,8 +273,22 @@ function resticTool(repo: string, cacheDir: string, source: string, s3: boolean)
     },
     backup: () => timed('restic', ['backup', source, '--host', 'bench', '-q', ...common], env),
     restore: (target) => timed('restic', ['restore', 'latest', '--target', target, ...common], env),
-    size: async () => (s3 ? undefined : treeBytes(repo)),
+    size: async () => (s3 ? prefixBytes(s3.bucket, s3.prefix) : treeBytes(repo)),
   };
+}
+
+/** Bytes stored under an S3 prefix (moto), for the repository sizes of the S3 variant. */
+async function prefixBytes(bucket: string, prefix: string): Promise<number> {
+  let total = 0;
+  let token: string | undefined;
+  do {
+    const page = await clients
+      .s3()
+      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) total += object.Size ?? 0;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return total;
 }
 
 function median(values: number[]): number {
@@ -355,7 +379,12 @@ export async function runBackupBenchmark(): Promise<void> {
           cloud.kmsKeyId,
           source,
         ),
-        resticTool(resticUrl, path.join(work, 'restic-cache'), source, useS3),
+        resticTool(
+          resticUrl,
+          path.join(work, 'restic-cache'),
+          source,
+          useS3 ? { bucket: cloud.bucket, prefix: `restic-${run}/` } : undefined,
+        ),
       ];
       // Interleaved, so both tools see the same data and the same background load.
       for (const tool of tools) await tool.init();
