@@ -1,10 +1,11 @@
 /**
- * The PostgreSQL check of assured recovery: a throwaway server starts on
- * the overlay's copy of the data directory (crash recovery replays the WAL,
- * as a failover would), answers `SELECT 1`, and in every database that
- * accepts connections reads every user table to its end (`count(*)` scans
- * each heap page, so an unreadable page fails the check); then it shuts
- * down. The caller discards the overlay, so nothing the server wrote
+ * The PostgreSQL check of assured recovery: for each data directory in the
+ * scenario roots (or up to two levels below, as discovery finds them, e.g.
+ * /var/lib/postgresql/15/main), a throwaway server starts on the overlay's
+ * copy (crash recovery replays the WAL, as a failover would), answers
+ * `SELECT 1`, and in every database that accepts connections reads every
+ * user table to its end (`count(*)` scans each heap page, so an unreadable
+ * page fails the check); then it shuts down. The caller discards the overlay, so nothing the server wrote
  * survives. A check that runs and finds a problem is `passed: false` with
  * the server's own words; every wait is bounded.
  */
@@ -12,8 +13,8 @@ import { execFile } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { ApplicationCheck } from './application-check.js';
-import { findDataDirectory, prepareDataDirectory, type ServerAccount } from './postgres-data-directory.js';
+import type { ApplicationCheck, CheckInput, CheckResult } from './application-check.js';
+import { findDataDirectories, prepareDataDirectory, type ServerAccount } from './postgres-data-directory.js';
 import { startThrowawayServer, type ThrowawayServer } from './postgres-throwaway-server.js';
 
 const run = promisify(execFile);
@@ -66,10 +67,12 @@ async function checkDatabases(server: ThrowawayServer): Promise<string[]> {
   return lines;
 }
 
-export const postgresCheck: ApplicationCheck = async ({ overlay, roots, signal }) => {
-  const viewDataDir = await findDataDirectory(overlay, roots);
-  if (!viewDataDir)
-    return { passed: false, report: ['PostgreSQL: no data directory (PG_VERSION) in the scenario roots'] };
+/** One data directory: prepare its copy, start a server on it, read it, stop the server. */
+async function checkDataDirectory(
+  { overlay, roots, signal }: CheckInput,
+  viewDataDir: string,
+  account: ServerAccount | undefined,
+): Promise<CheckResult> {
   const major = (await readFile(path.join(overlay.pathOf(viewDataDir), 'PG_VERSION'), 'utf8')).trim();
   const label = `PostgreSQL ${major} on ${viewDataDir}`;
   const bin = `/usr/lib/postgresql/${major}/bin`;
@@ -85,11 +88,13 @@ export const postgresCheck: ApplicationCheck = async ({ overlay, roots, signal }
     };
   let server: ThrowawayServer | undefined;
   try {
-    const account = await serverAccount();
-    const dataDir = await prepareDataDirectory(overlay, roots, viewDataDir, account);
+    const { dataDir, notes } = await prepareDataDirectory(overlay, roots, viewDataDir, account);
     server = await startThrowawayServer({ bin, dataDir, account, startupMs: STARTUP_MS, signal });
     const lines = await checkDatabases(server);
-    return { passed: true, report: [`${label}: a throwaway server started on the overlay`, ...lines] };
+    return {
+      passed: true,
+      report: [`${label}: a throwaway server started on the overlay`, ...notes, ...lines],
+    };
   } catch (error) {
     if (signal.aborted) throw error; // the step's deadline passed: that is the step's failure, not the data's
     // The server names overlay paths; the operator knows the replica's.
@@ -98,4 +103,27 @@ export const postgresCheck: ApplicationCheck = async ({ overlay, roots, signal }
   } finally {
     await server?.stop();
   }
+}
+
+export const postgresCheck: ApplicationCheck = async (input) => {
+  const dataDirs = await findDataDirectories(input.overlay, input.roots);
+  if (dataDirs.length === 0)
+    return {
+      passed: false,
+      report: [
+        'PostgreSQL: no data directory (PG_VERSION and base/) in the scenario roots or two levels below',
+      ],
+    };
+  let account: ServerAccount | undefined;
+  try {
+    account = await serverAccount();
+  } catch (error) {
+    return { passed: false, report: [`PostgreSQL: ${(error as Error).message}`] };
+  }
+  const results: CheckResult[] = [];
+  for (const dataDir of dataDirs) results.push(await checkDataDirectory(input, dataDir, account));
+  return {
+    passed: results.every((result) => result.passed),
+    report: results.flatMap((result) => result.report),
+  };
 };

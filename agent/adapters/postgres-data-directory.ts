@@ -10,10 +10,12 @@
  *   is pointed at the overlay's copy, one outside them is refused (the
  *   server would write into data the overlay does not own);
  * - the server refuses a data directory it does not own or that others
- *   can read, and must reach it through the overlay's private parents.
+ *   can read, and must reach it through the overlay's private parents;
+ * - Debian keeps `postgresql.conf` outside the data directory; the copy
+ *   gets an empty one (the server's defaults).
  */
 import { execFile } from 'node:child_process';
-import { chmod, lstat, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
+import { chmod, lstat, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { WritableOverlay } from './writable-overlay.js';
@@ -32,13 +34,22 @@ const exists = (file: string) =>
     () => false,
   );
 
-/** The first root (a view path) that is a data directory: it holds PG_VERSION. */
-export async function findDataDirectory(
-  overlay: WritableOverlay,
-  roots: string[],
-): Promise<string | undefined> {
-  for (const root of roots) if (await exists(path.join(overlay.pathOf(root), 'PG_VERSION'))) return root;
-  return undefined;
+/** The data directories (view paths) at or up to two levels below each root, as discovery finds them. */
+export async function findDataDirectories(overlay: WritableOverlay, roots: string[]): Promise<string[]> {
+  const found: string[] = [];
+  const visit = async (viewDir: string, depth: number): Promise<void> => {
+    const copy = overlay.pathOf(viewDir);
+    if ((await exists(path.join(copy, 'PG_VERSION'))) && (await exists(path.join(copy, 'base')))) {
+      found.push(viewDir);
+      return;
+    }
+    if (depth === 2) return;
+    const entries = await readdir(copy, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name)))
+      if (entry.isDirectory()) await visit(path.join(viewDir, entry.name), depth + 1);
+  };
+  for (const root of roots) await visit(root, 0);
+  return found;
 }
 
 const inside = (child: string, parent: string) => child === parent || child.startsWith(`${parent}/`);
@@ -62,15 +73,27 @@ async function relink(overlay: WritableOverlay, roots: string[], viewLink: strin
   await symlink(overlay.pathOf(target), copy);
 }
 
+export interface PreparedDataDirectory {
+  dataDir: string;
+  /** What the copy lacked and the check supplied, for the report. */
+  notes: string[];
+}
+
 export async function prepareDataDirectory(
   overlay: WritableOverlay,
   roots: string[],
   viewDataDir: string,
   account: ServerAccount | undefined,
-): Promise<string> {
+): Promise<PreparedDataDirectory> {
   const dataDir = overlay.pathOf(viewDataDir);
+  const notes: string[] = [];
   for (const name of ['postmaster.pid', 'standby.signal', 'recovery.signal'])
     await rm(path.join(dataDir, name), { force: true });
+  // Debian keeps the configuration in /etc/postgresql: the server needs a file, and its defaults do here.
+  if (!(await exists(path.join(dataDir, 'postgresql.conf')))) {
+    await writeFile(path.join(dataDir, 'postgresql.conf'), '', { mode: 0o600 });
+    notes.push('no postgresql.conf in the data directory: started with the defaults');
+  }
   await relink(overlay, roots, path.join(viewDataDir, 'pg_wal'));
   const tablespaces = await readdir(path.join(dataDir, 'pg_tblspc')).catch(() => [] as string[]);
   for (const oid of tablespaces) await relink(overlay, roots, path.join(viewDataDir, 'pg_tblspc', oid));
@@ -86,5 +109,5 @@ export async function prepareDataDirectory(
       await chmod(parent, 0o711);
       if (parent === base) break;
     }
-  return dataDir;
+  return { dataDir, notes };
 }

@@ -144,6 +144,7 @@ describe.skipIf(!bin)('assured recovery test command, PostgreSQL scenario', () =
         ),
       ),
     ]);
-    expect(Date.now() - started).toBeLessThan(20_000);
+    // Snapshot and overlay copy included, well inside the 120 s start-up bound: the server's exit ended the wait.
+    expect(Date.now() - started).toBeLessThan(40_000);
   }, 60_000);
 });
