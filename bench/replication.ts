@@ -27,7 +27,6 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { ReplicationEngine } from '../agent/replication/runtime.js';
 import { Spool } from '../agent/replication/spool.js';
-import type { AgentEvents } from '../agent/scenario-runtime.js';
 import {
   createCertificateAuthority,
   issueHostCertificate,
@@ -55,8 +54,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] as number;
-
-const silent: AgentEvents = { event: () => undefined, alert: () => undefined };
 
 /** Counts bytes both ways between a client and `port`. */
 async function countingProxy(
@@ -129,17 +126,6 @@ interface ReplicaHandle {
   close(): Promise<void>;
 }
 
-async function inProcessReplica(env: Env, name: string, scenario: Scenario): Promise<ReplicaHandle> {
-  const engine = await ReplicationEngine.create({
-    stateDir: join(env.base, name, 'rstate'),
-    tls: env.replicaTls,
-    listen: { host: '127.0.0.1', port: 0 },
-    events: silent,
-  });
-  await engine.start({ scenario, self: 'replica-1', peers: [] });
-  return { port: engine.port as number, close: () => engine.close() };
-}
-
 /** The replica in its own process (agent/replication/engine-process.ts), as on a real replica host and as rsync runs its receiver. */
 async function replicaProcess(env: Env, name: string, scenario: Scenario): Promise<ReplicaHandle> {
   const dir = join(env.base, name, 'rtls');
@@ -182,9 +168,13 @@ async function replicaProcess(env: Env, name: string, scenario: Scenario): Promi
   };
 }
 
-/** A master and a replica engine on loopback, optionally through a proxy; resolves after the first sync. */
-/** `apart`: the replica runs in its own process, reached through a byte-counting proxy. */
-async function ourPair(env: Env, name: string, apart = false) {
+/**
+ * A master and a replica engine on loopback; resolves after the first sync.
+ * The replica runs in its own process (engine-process.ts), as on a real
+ * replica host (in one process the two engines shared one event loop);
+ * `counted` puts a byte-counting proxy between them.
+ */
+async function ourPair(env: Env, name: string, counted = false) {
   const root = join(env.base, name, 'src');
   const directory = join(env.base, name, 'replica');
   await mkdir(root, { recursive: true });
@@ -192,16 +182,19 @@ async function ourPair(env: Env, name: string, apart = false) {
     root,
     target: replicaPathOf({ host: 'replica-1', directory }, root),
     directory,
-    async start(onSynced?: (stats: { bytesSent: number; durationMs: number }) => void) {
+    /** `onReplicaUp` runs once the replica listens, before the master starts (the resync clock starts there, as rsync's does with its daemon up). */
+    async start(
+      onSynced?: (stats: { bytesSent: number; durationMs: number }) => void,
+      onReplicaUp?: () => void,
+    ) {
       let synced: () => void = () => undefined;
       const firstSync = new Promise<void>((r) => {
         synced = r;
       });
       const scenario = scenarioOf(name, root, directory);
-      const replica = apart
-        ? await replicaProcess(env, name, scenario)
-        : await inProcessReplica(env, name, scenario);
-      const proxy = apart ? await countingProxy(replica.port) : undefined;
+      const replica = await replicaProcess(env, name, scenario);
+      const proxy = counted ? await countingProxy(replica.port) : undefined;
+      onReplicaUp?.();
       const master = await ReplicationEngine.create({
         stateDir: join(env.base, name, 'mstate'),
         tls: env.masterTls,
@@ -336,10 +329,15 @@ async function measureResync(env: Env, round: number, data: string) {
   await staleCopy(data, join(ours.target, 'big.bin'));
   await run('sync');
   let oursStats = { bytesSent: 0, durationMs: 0 };
-  const t0 = performance.now();
-  const pair = await ours.start((s) => {
-    oursStats = s;
-  });
+  let t0 = performance.now();
+  const pair = await ours.start(
+    (s) => {
+      oursStats = s;
+    },
+    () => {
+      t0 = performance.now();
+    },
+  );
   // The file is done on the replica when its closing attrs record has set the master's mtime.
   const want = (await stat(join(ours.root, 'big.bin'))).mtimeMs;
   while (Math.abs((await stat(join(ours.target, 'big.bin'))).mtimeMs - want) > 0.002) await sleep(5);

@@ -43,16 +43,18 @@ export function hashAt(hashes: Buffer, index: number): Buffer | undefined {
  * with its hash, and `afterChunk` runs after each read so callers can flush
  * what they collected without holding a large file in memory. With a
  * `layout` (see sparse-layout.ts) the holes are not read: their blocks are
- * zeros by definition.
+ * zeros by definition. With `fresh`, every read gets its own buffer, so the
+ * blocks `onBlock` sees stay valid (callers keep views instead of copies).
  */
 export async function hashBlocks(
   fd: FileHandle,
   onBlock?: (index: number, block: Buffer, hash: Buffer) => void,
   afterChunk?: () => Promise<void>,
   layout?: { size: number; data: { start: number; end: number }[] },
+  fresh = false,
 ): Promise<{ hashes: Buffer; size: number }> {
   const parts: Buffer[] = [];
-  const buf = Buffer.allocUnsafe(READ_CHUNK);
+  let buf = Buffer.allocUnsafe(READ_CHUNK);
   let position = 0;
   let index = 0;
   const take = (block: Buffer, hash: Buffer) => {
@@ -63,6 +65,7 @@ export async function hashBlocks(
   const readSpan = async (end: number): Promise<boolean> => {
     while (position < end) {
       const want = Math.min(READ_CHUNK, end - position);
+      if (fresh && position > 0) buf = Buffer.allocUnsafe(want);
       const { bytesRead } = await fd.read(buf, 0, want, position);
       if (bytesRead === 0) return false;
       for (let o = 0; o < bytesRead; o += BLOCK_SIZE) {

@@ -13,6 +13,7 @@ import { open } from 'node:fs/promises';
 import watcher from '@parcel/watcher';
 import type { RootStatistics } from '../scenario-runtime.js';
 import { BLOCK_SIZE, hashAt, hashBlocks, isZero } from './block-hash.js';
+import { FastWatch } from './fast-watch.js';
 import type { UnsequencedRecord } from './records.js';
 import { type SignatureStore, sameTime, signatureKey } from './signature-store.js';
 import { dataLayout } from './sparse-layout.js';
@@ -28,10 +29,24 @@ interface IndexEntry {
   kind: TreeEntry['kind'];
   ino: number;
   target?: string;
+  /** A file's size, time, mode and owner when last captured: an event that finds them unchanged has nothing to send. */
+  stamp?: string;
 }
+
+const stampOf = (e: TreeEntry) => `${e.size}:${e.mtimeMs}:${e.mode}:${e.uid}:${e.gid}`;
+
+/**
+ * File times tick with the kernel's coarse clock (a few ms): a file read
+ * this soon after its mtime may still be written within the same tick, and
+ * size + mtime would then not show the later write. Such a state is not
+ * trusted as "unchanged" next time (as git does with racy index entries).
+ */
+const RACY_MS = 50;
+const isRacy = (mtimeMs: number) => Date.now() - mtimeMs < RACY_MS;
 
 const MAX_RUN = 1024 * 1024;
 const FLUSH_BYTES = 8 * 1024 * 1024;
+const MAX_OUTSTANDING_BYTES = 64 * 1024 * 1024;
 /** Longer than the watcher's batching delay, short enough to keep the replica's extra copy brief. */
 const RECHECK_MS = 300;
 
@@ -43,6 +58,20 @@ export class Capture {
   private paused = 0;
   private closed = false;
   private readonly rechecks = new Set<NodeJS.Timeout>();
+  /** Appends handed to the spools and not yet durable (see track). */
+  private readonly outstanding = new Set<Promise<void>>();
+  private outstandingBytes = 0;
+  /** Wakes the capture loop while it waits for durability, when new events arrive. */
+  private nudge: (() => void) | undefined;
+  /**
+   * A hinted path is looked at again later too: @parcel/watcher reports
+   * nothing for a path created and removed within one of its batches, so a
+   * file the hint already sent would otherwise stay on the replica.
+   */
+  private readonly fast = new FastWatch((paths) => {
+    this.enqueue(paths);
+    this.recheckLater(paths);
+  });
 
   constructor(
     private readonly roots: string[],
@@ -55,13 +84,23 @@ export class Capture {
     private readonly onSpooled: (path: string, size: number) => void = () => undefined,
   ) {}
 
+  /** Paths to look at now (fast-watch hints, rechecks). */
+  private enqueue(paths: string[]): void {
+    if (this.closed) return;
+    this.queue.push(...paths.map((path) => ({ path, type: 'update' as const })));
+    this.kick();
+    this.nudge?.();
+  }
+
   async start(): Promise<void> {
     for (const root of this.roots) {
+      this.fast.add(root);
       this.subscriptions.push(
         await watcher.subscribe(root, (err, events) => {
           if (err) return this.onError(err);
           this.queue.push(...events);
           this.kick();
+          this.nudge?.();
         }),
       );
     }
@@ -70,7 +109,10 @@ export class Capture {
   /** Replaces the index with a fresh walk (synchronization does one anyway). */
   setIndex(entries: TreeEntry[]): void {
     this.index.clear();
-    for (const e of entries) this.index.set(e.path, { kind: e.kind, ino: e.ino, target: e.target });
+    for (const e of entries) {
+      this.index.set(e.path, { kind: e.kind, ino: e.ino, target: e.target });
+      if (e.kind === 'dir') this.fast.add(e.path);
+    }
   }
 
   /** Holds change processing (events keep queueing) until the returned release is called. */
@@ -85,7 +127,12 @@ export class Capture {
 
   /** Resolves once every queued event has been turned into durable records. */
   async idle(): Promise<void> {
-    while (this.running || this.rechecks.size > 0 || (this.queue.length > 0 && this.paused === 0)) {
+    while (
+      this.running ||
+      this.rechecks.size > 0 ||
+      this.outstanding.size > 0 ||
+      (this.queue.length > 0 && this.paused === 0)
+    ) {
       this.kick();
       await (this.running ?? new Promise((r) => setTimeout(r, 5)));
     }
@@ -95,8 +142,18 @@ export class Capture {
     if (this.running || this.paused > 0 || this.closed || this.queue.length === 0) return;
     this.running = (async () => {
       try {
-        while (this.queue.length > 0 && this.paused === 0 && !this.closed) {
-          await this.processBatch(this.queue.splice(0));
+        for (;;) {
+          if (this.queue.length > 0 && this.paused === 0 && !this.closed) {
+            await this.processBatch(this.queue.splice(0));
+            continue;
+          }
+          if (this.outstanding.size === 0) break;
+          // Done only once durable (pause and close rely on it); new events cut the wait short.
+          await new Promise<void>((resolve) => {
+            this.nudge = resolve;
+            void Promise.all(this.outstanding).then(() => resolve());
+          });
+          this.nudge = undefined;
         }
       } catch (e) {
         this.onError(e as Error);
@@ -117,8 +174,7 @@ export class Capture {
 
   private async appendAll(records: UnsequencedRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await Promise.all(this.channels.map((c) => c.spool.append(records)));
-    await this.afterAppend();
+    this.track(Promise.all(this.channels.map((c) => c.spool.append(records))), 0);
   }
 
   private async processBatch(events: { path: string; type: string }[]): Promise<void> {
@@ -150,6 +206,7 @@ export class Capture {
         gone.delete(from);
         await this.appendAll([{ kind: 'rename', path: from, to: path }]);
         this.moveIndex(from, path);
+        if (e.kind === 'dir') this.fast.remove(from);
         this.count(path, 'renamed');
         if (e.kind === 'dir') moved.push(path);
         else if (e.kind === 'file') await this.captureFile(e, false);
@@ -161,6 +218,7 @@ export class Capture {
       if (this.index.get(path) !== known) continue;
       await this.appendAll([{ kind: known.kind === 'dir' ? 'rmdir' : 'delete', path }]);
       this.dropIndex(path);
+      if (known.kind === 'dir') this.fast.remove(path);
       this.count(path, 'removed');
     }
     if (moved.length > 0) await this.afterDirectoryMove(moved);
@@ -181,6 +239,7 @@ export class Capture {
       for (const child of children) {
         if (child.kind === 'dir') {
           this.index.set(child.path, { kind: 'dir', ino: child.ino });
+          this.fast.add(child.path);
           await this.appendAll([
             { kind: 'mkdir', path: child.path, mode: child.mode },
             {
@@ -205,14 +264,22 @@ export class Capture {
       return;
     }
     const isNew = !(known?.kind === 'file' && known.ino === e.ino);
+    // A fast-watch hint and @parcel/watcher's batch report the same change: the second finds nothing new.
+    if (!isNew && known.stamp === stampOf(e)) return;
     await this.captureFile(e, isNew);
-    this.index.set(e.path, { kind: 'file', ino: e.ino });
+    this.index.set(e.path, { kind: 'file', ino: e.ino, stamp: isRacy(e.mtimeMs) ? undefined : stampOf(e) });
     this.count(e.path, isNew ? 'created' : 'changed');
   }
 
   /** Diffs a file against each channel's signature and appends the changed blocks. */
   async captureFile(e: TreeEntry, isNew: boolean): Promise<void> {
     let spooledSize: number | undefined;
+    const appends: Promise<unknown>[] = [];
+    let appendedBytes = 0;
+    const append = (channel: CaptureChannel, records: UnsequencedRecord[], bytes: number) => {
+      appends.push(channel.spool.append(records));
+      appendedBytes += bytes;
+    };
     for (const channel of this.channels) {
       const fd = await open(e.path, 'r').catch(() => undefined);
       if (!fd) return;
@@ -222,7 +289,7 @@ export class Capture {
         const key = signatureKey(st);
         const old = isNew ? undefined : await channel.sigs.get(key);
         if (old && old.size === st.size && sameTime(old.mtimeMs, st.mtimeMs)) {
-          await channel.spool.append([attrsOf(e.path, st)]);
+          append(channel, [attrsOf(e.path, st)], 0);
           continue;
         }
         let records: UnsequencedRecord[] = [];
@@ -232,7 +299,12 @@ export class Capture {
         let run: { offset: number; parts: Buffer[]; bytes: number } | undefined;
         const endRun = () => {
           if (!run) return;
-          records.push({ kind: 'write', path: e.path, offset: run.offset, data: Buffer.concat(run.parts) });
+          records.push({
+            kind: 'write',
+            path: e.path,
+            offset: run.offset,
+            data: joined(run.parts, run.bytes),
+          });
           pendingBytes += run.bytes;
           run = undefined;
         };
@@ -246,29 +318,67 @@ export class Capture {
             if (unchanged || zeroTail) return endRun();
             if (run && (run.offset + run.bytes !== offset || run.bytes >= MAX_RUN)) endRun();
             run ??= { offset, parts: [], bytes: 0 };
-            run.parts.push(Buffer.from(block));
+            // A view: hashBlocks reads into a fresh buffer each time (see `fresh` below).
+            run.parts.push(block);
             run.bytes += block.length;
           },
           async () => {
+            endRun();
             if (pendingBytes < FLUSH_BYTES) return;
-            await channel.spool.append(records);
+            append(channel, records, pendingBytes);
             records = [];
             pendingBytes = 0;
+            await this.throttle();
           },
           await dataLayout(e.path, st),
+          true,
         );
         endRun();
         if (size !== st.size) spooledSize = -1; // it grew while being read: not a settled state
         records.push(attrsOf(e.path, st));
-        await channel.spool.append(records);
-        await channel.sigs.put(key, { size, mtimeMs: st.mtimeMs, hashes });
+        append(channel, records, pendingBytes);
+        // The cache answers the next diff at once; the file on disk is unsynced either way (see signature-store.ts).
+        // A racy time (see isRacy) is stored as unknown, so the next change is hashed, not trusted.
+        await channel.sigs.put(key, { size, mtimeMs: isRacy(st.mtimeMs) ? -1 : st.mtimeMs, hashes });
       } finally {
         await fd.close();
       }
     }
     // A file that changed size between channels is reported by its next event instead.
-    if (spooledSize !== undefined && spooledSize >= 0) this.onSpooled(e.path, spooledSize);
-    await this.afterAppend();
+    const settled = spooledSize !== undefined && spooledSize >= 0 ? spooledSize : undefined;
+    this.track(Promise.all(appends), appendedBytes, () => {
+      if (settled !== undefined) this.onSpooled(e.path, settled);
+    });
+    await this.throttle();
+  }
+
+  /**
+   * Pipelining: capture goes on with the next change while the spool makes
+   * earlier records durable (group commit). Sequence numbers are handed out
+   * at `append`, so the order is that of the calls; what waits for the
+   * fdatasync is only what must: telling `onSpooled`, the overflow check,
+   * `idle()` and `pause()`.
+   */
+  private track(appended: Promise<unknown>, bytes: number, durable?: () => void): void {
+    this.outstandingBytes += bytes;
+    const done: Promise<void> = appended
+      .then(async () => {
+        durable?.();
+        await this.afterAppend();
+      })
+      .catch((e: unknown) => this.onError(e as Error))
+      .finally(() => {
+        this.outstanding.delete(done);
+        this.outstandingBytes -= bytes;
+      });
+    this.outstanding.add(done);
+  }
+
+  /** Bounds the bytes captured but not yet durable (memory), waiting for the oldest appends. */
+  private async throttle(): Promise<void> {
+    while (this.outstandingBytes > MAX_OUTSTANDING_BYTES && this.outstanding.size > 0) {
+      await Promise.race(this.outstanding);
+    }
   }
 
   private moveIndex(from: string, to: string): void {
@@ -292,6 +402,7 @@ export class Capture {
     for (const dir of moved) {
       const entries = await walkTree(dir);
       this.recheckLater(entries.map((c) => c.path));
+      for (const e of entries) if (e.kind === 'dir') this.fast.add(e.path);
       for (const e of entries) {
         const known = this.index.get(e.path);
         if (!known || known.ino !== e.ino) await this.captureEntry(e);
@@ -310,19 +421,28 @@ export class Capture {
     if (paths.length === 0) return;
     const timer = setTimeout(() => {
       this.rechecks.delete(timer);
-      if (this.closed) return;
-      this.queue.push(...paths.map((path) => ({ path, type: 'update' as const })));
-      this.kick();
+      this.enqueue(paths);
     }, RECHECK_MS);
     this.rechecks.add(timer);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.fast.close();
     for (const t of this.rechecks) clearTimeout(t);
     await Promise.all(this.subscriptions.map((s) => s.unsubscribe()));
     while (this.running) await this.running;
   }
+}
+
+/** Consecutive views of one read buffer become one view; anything else is copied together. */
+function joined(parts: Buffer[], bytes: number): Buffer {
+  const first = parts[0] as Buffer;
+  const last = parts.at(-1) as Buffer;
+  if (first.buffer === last.buffer && last.byteOffset + last.length - first.byteOffset === bytes) {
+    return Buffer.from(first.buffer, first.byteOffset, bytes);
+  }
+  return Buffer.concat(parts, bytes);
 }
 
 function attrsOf(

@@ -79,12 +79,23 @@ function extraLength(r: JournalRecord): number {
 }
 
 export function encodeRecord(r: JournalRecord): Buffer {
+  const parts = encodeRecordParts(r);
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+}
+
+/**
+ * The encoding as pieces to write one after the other: a write record's
+ * data stays where it is (the spool's writev takes it as it is), so a
+ * megabyte of changed blocks is not copied once more just to frame it.
+ */
+export function encodeRecordParts(r: JournalRecord): Buffer[] {
   const pathLength = Buffer.byteLength(r.path);
   if (pathLength > 0xffff)
     throw new RecordFormatError(`path longer than 65535 bytes: ${r.path.slice(0, 80)}…`);
   const bodyLength = FIXED + pathLength + extraLength(r);
   if (bodyLength > MAX_RECORD_BODY) throw new RecordFormatError(`record of ${bodyLength} bytes is too large`);
-  const buf = Buffer.allocUnsafe(HEADER + bodyLength);
+  const data = r.kind === 'write' ? r.data : undefined;
+  const buf = Buffer.allocUnsafe(HEADER + bodyLength - (data?.length ?? 0));
   let o = HEADER;
   buf.writeUInt8(VERSION, o++);
   buf.writeUInt8(KIND_CODES[r.kind], o++);
@@ -100,7 +111,6 @@ export function encodeRecord(r: JournalRecord): Buffer {
       break;
     case 'write':
       buf.writeBigUInt64LE(BigInt(r.offset), o);
-      r.data.copy(buf, o + 8);
       break;
     case 'truncate':
       buf.writeBigUInt64LE(BigInt(r.size), o);
@@ -122,13 +132,39 @@ export function encodeRecord(r: JournalRecord): Buffer {
       break;
   }
   buf.writeUInt32LE(bodyLength, 0);
-  buf.writeUInt32LE(crc32(buf.subarray(HEADER)), 4);
-  return buf;
+  const headCrc = crc32(buf.subarray(HEADER));
+  buf.writeUInt32LE(data ? crc32(data, headCrc) : headCrc, 4);
+  return data ? [buf, data] : [buf];
 }
 
 /** Reads a record's sequence number without decoding the rest (the buffer must hold a whole, checked record). */
 export function sequenceOf(encoded: Buffer): number {
   return Number(encoded.readBigUInt64LE(HEADER + 2));
+}
+
+/**
+ * Where the record starting at `offset` ends, from its length field alone
+ * (no checksum, no decoding): for bytes this process wrote and fdatasync'ed
+ * itself (the spool's reader); the replica checks every record on arrival.
+ * `undefined` when the buffer ends first; `need` then says how many bytes
+ * the whole record takes.
+ */
+export function recordExtent(
+  buf: Buffer,
+  offset: number,
+): { seq: number; encoded: Buffer; next: number } | { need: number } | undefined {
+  if (buf.length - offset < HEADER + FIXED) return undefined;
+  const bodyLength = buf.readUInt32LE(offset);
+  if (bodyLength < FIXED || bodyLength > MAX_RECORD_BODY) {
+    throw new RecordFormatError(`body length ${bodyLength} is out of range`);
+  }
+  const end = offset + HEADER + bodyLength;
+  if (end > buf.length) return { need: HEADER + bodyLength };
+  return {
+    seq: Number(buf.readBigUInt64LE(offset + HEADER + 2)),
+    encoded: buf.subarray(offset, end),
+    next: end,
+  };
 }
 
 /**
@@ -188,7 +224,8 @@ export function decodeRecord(buf: Buffer): JournalRecord {
     case 'write': {
       need(8);
       const offset = Number(body.readBigUInt64LE(o));
-      const data = Buffer.from(body.subarray(o + 8));
+      // A view, not a copy: the frame or read buffer is not reused after decoding.
+      const data = body.subarray(o + 8);
       o = body.length;
       return done({ kind, seq, path, offset, data });
     }
