@@ -1,11 +1,12 @@
 /**
- * The replica's assured-recovery `test` command. The workflow has already
- * suspended apply; this takes a snapshot of the replica, opens a writable
- * copy of it, runs the scenario type's application check on the copy
- * (adapters in agent/adapters), then discards the copy and releases the
- * snapshot, whatever the outcome. A check that runs and finds a problem
- * is a result (`passed: false`, the report says what); a check that cannot
- * run at all is AE0457.
+ * The replica's assured-recovery `test` command. It takes a snapshot of the
+ * replica (apply pauses only while the snapshot records its generation; the
+ * workflow sends no `suspend` in AR mode), opens a writable copy of it,
+ * runs the scenario type's application check on the copy (adapters in
+ * agent/adapters), then discards the copy and releases the snapshot,
+ * whatever the outcome. A check that runs and finds a problem is a result
+ * (`passed: false`, the report says what); a check that cannot run at all
+ * is AE0457.
  */
 import { AssuredRecoveryArgs, type AssuredRecoveryOutput } from '../../core/agent-commands.js';
 import { TidemarkError } from '../../core/error-catalogue.js';
