@@ -42,10 +42,16 @@ function readSpec(file: string): Json {
   }
 }
 
-/** The options the flags set; absent flags are left to the API's defaults. */
-function optionsOf(options: CreateOptions): Json {
+/**
+ * The options the flags set; absent flags are left to the API's defaults.
+ * `--mode none` is a scenario without a backup mode (backups refuse it with
+ * AE0471): nothing on create, a cleared mode (null) on update.
+ */
+function optionsOf(options: CreateOptions, update = false): Json {
   const set: Json = {};
-  if (options.mode) set.mode = options.mode;
+  if (options.mode === 'none') {
+    if (update) set.mode = null;
+  } else if (options.mode) set.mode = options.mode;
   if (options.retention !== undefined) set.snapshotRetention = options.retention;
   if (options.timeout !== undefined) set.agentTimeoutSeconds = options.timeout;
   if (options.syncMode) set.syncMode = options.syncMode;
@@ -66,7 +72,7 @@ const SCENARIO_COLUMNS = [
 
 function withOptionFlags(command: Command): Command {
   return command
-    .option('--mode <mode>', 'how backups freeze the replica: suspend | assured_recovery')
+    .option('--mode <mode>', 'how backups freeze the replica: suspend | assured_recovery | none')
     .option('--retention <n>', 'snapshots to keep', integer)
     .option('--timeout <seconds>', 'agent step timeout (default 180)', integer)
     .option('--sync-mode <mode>', 'file | block (default block)')
@@ -136,7 +142,7 @@ export function registerScenarios(program: Command): void {
   ).action(
     runAction(async (id: string, options: CreateOptions, command: Command) => {
       const ctx = contextOf(command);
-      ctx.printRecord(await ctx.api.request('PATCH', path(id), { options: optionsOf(options) }));
+      ctx.printRecord(await ctx.api.request('PATCH', path(id), { options: optionsOf(options, true) }));
     }),
   );
 

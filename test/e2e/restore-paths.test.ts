@@ -203,7 +203,7 @@ describe('a scheduled backup through the CLI', () => {
 });
 
 describe('failure codes through the CLI', () => {
-  it('AE0471: a scenario created without a backup mode cannot be backed up', async () => {
+  it('AE0471: a scenario whose backup mode was cleared (--mode none) cannot be backed up', async () => {
     const root = path.join(work, 'no-mode-data');
     await mkdir(root, { recursive: true });
     await writeFile(path.join(root, 'file.txt'), 'nothing freezes this replica\n');
@@ -221,8 +221,18 @@ describe('failure codes through the CLI', () => {
       root,
       '--timeout',
       String(AGENT_TIMEOUT_SECONDS),
+      '--mode',
+      'suspend',
     ]);
-    expect(created.options.mode).toBeUndefined();
+    expect(created.options.mode).toBe('suspend');
+    const cleared = await json<{ options: { mode?: string } }>([
+      'scenarios',
+      'update',
+      'no-mode',
+      '--mode',
+      'none',
+    ]);
+    expect(cleared.options.mode).toBeUndefined();
     await cli(['scenarios', 'run', 'no-mode']);
     await replicating('no-mode');
 
