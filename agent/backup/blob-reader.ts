@@ -13,14 +13,15 @@ import { keys, type Repository } from './repository.js';
 
 /** Blobs closer than this are fetched in one request rather than two. */
 const MAX_GAP = 1024 * 1024;
-/** Bounds the bytes one pack reader holds (ranges, then their plain chunks). */
-const MAX_REQUEST = 8 * 1024 * 1024;
+/** Bounds the bytes one request fetches, and so what one pack reader holds (ranges, then their plain chunks). */
+export const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
 
 export async function readPackBlobs(
   repo: Repository,
   pack: string,
   blobs: Array<{ hash: string; location: BlobLocation }>,
   onBlob: (hash: string, data: Buffer) => Promise<void> | void,
+  rangeBytes = DEFAULT_RANGE_BYTES,
 ): Promise<void> {
   type Blob = (typeof blobs)[number];
   const sorted = [...blobs].sort((a, b) => a.location.offset - b.location.offset);
@@ -31,7 +32,7 @@ export async function readPackBlobs(
     let j = i + 1;
     for (; j < sorted.length; j++) {
       const next = (sorted[j] as Blob).location;
-      if (next.offset - end > MAX_GAP || next.offset + next.length - first.offset > MAX_REQUEST) break;
+      if (next.offset - end > MAX_GAP || next.offset + next.length - first.offset > rangeBytes) break;
       end = Math.max(end, next.offset + next.length);
     }
     groups.push(sorted.slice(i, j));

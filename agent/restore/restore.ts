@@ -36,6 +36,8 @@ export interface RestoreOptions {
   heldOpen?: ReadonlySet<string>;
   /** Packs read at once. */
   concurrency?: number;
+  /** Bytes one ranged read of a pack fetches at most (default 8 MiB); each pack reader holds about twice that. */
+  rangeBytes?: number;
 }
 
 export interface RestoreResult {
@@ -143,13 +145,19 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       [...byPack].map(([pack, blobs]) =>
         limiter.run(async () => {
           if (failed) return;
-          await readPackBlobs(repo, pack, blobs, async (hash, data) => {
-            const places = targets.get(hash) ?? [];
-            await writes.run(() =>
-              Promise.all(places.map(({ file, offset }) => openFiles.write(file, data, offset))),
-            );
-            result.bytes += data.length * places.length;
-          }).catch((error: unknown) => {
+          await readPackBlobs(
+            repo,
+            pack,
+            blobs,
+            async (hash, data) => {
+              const places = targets.get(hash) ?? [];
+              await writes.run(() =>
+                Promise.all(places.map(({ file, offset }) => openFiles.write(file, data, offset))),
+              );
+              result.bytes += data.length * places.length;
+            },
+            options.rangeBytes,
+          ).catch((error: unknown) => {
             failed = true;
             throw error;
           });

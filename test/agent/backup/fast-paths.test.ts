@@ -86,8 +86,8 @@ async function repoAt(name: string): Promise<Repository> {
   return initRepository(new LocalDirectoryStorage(path.join(work, name)), new KmsKeyWrapper(cloud.kmsKeyId));
 }
 
-async function expectRestored(repo: Repository, session: string, dest: string) {
-  await runRestore({ repo, session, destination: dest, stripPrefix: '/data' });
+async function expectRestored(repo: Repository, session: string, dest: string, rangeBytes?: number) {
+  await runRestore({ repo, session, destination: dest, stripPrefix: '/data', rangeBytes });
   const restored = (await readdir(dest, { recursive: true, withFileTypes: true })).filter((d) => d.isFile());
   expect(restored.length).toBe(files.size);
   for (const [rel, data] of files)
@@ -123,6 +123,17 @@ describe('backup fast paths', () => {
     const extentsOf = (m: typeof overlay.manifest) => m.entries.map((e) => [e.path, e.extents]);
     expect(extentsOf(overlay.manifest)).toEqual(extentsOf(plain.manifest));
     await expectRestored(repo, overlay.session, path.join(work, 'restore-overlay'));
+  });
+
+  it('restores with small ranged reads: many requests per pack, each prefetched while the last is written', async () => {
+    const repo = await repoAt('ranges');
+    const { session } = await runBackup({
+      repo,
+      view: new DirectoryView(),
+      sources: [{ viewPath: source, masterPath: '/data' }],
+      masterHost: 'm',
+    });
+    await expectRestored(repo, session, path.join(work, 'restore-ranges'), 64 * 1024);
   });
 });
 
