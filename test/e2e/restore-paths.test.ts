@@ -286,7 +286,7 @@ describe('failure codes through the CLI', () => {
         '--continue-if-cannot-stop',
       ]);
       // Thawed once the stop has passed its timeout, and well before the restore step misses a heartbeat.
-      const thawAt = Date.parse(submitted.createdAt) + (AGENT_TIMEOUT_SECONDS + 4) * 1000;
+      const thawAt = Date.parse(submitted.createdAt) + (AGENT_TIMEOUT_SECONDS + 5) * 1000;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, thawAt - Date.now())));
       thaw();
       job = await finished(submitted);
