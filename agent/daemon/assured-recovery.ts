@@ -1,12 +1,13 @@
 /**
- * The replica's assured-recovery `test` command. It takes a snapshot of the
- * replica (apply pauses only while the snapshot records its generation; the
- * workflow sends no `suspend` in AR mode), opens a writable copy of it,
- * runs the scenario type's application check on the copy (adapters in
- * agent/adapters), then discards the copy and releases the snapshot,
- * whatever the outcome. A check that runs and finds a problem is a result
- * (`passed: false`, the report says what); a check that cannot run at all
- * is AE0457.
+ * The replica's assured-recovery `test` command. It suspends apply first (the
+ * architecture's "suspend → check → resume"), so the data checked is the data
+ * the backup's snapshot then captures: the workflow takes that snapshot next
+ * and resumes afterwards on every path, success or failure. Under the
+ * suspension it takes its own snapshot, opens a writable copy of it, runs the
+ * scenario type's application check on the copy (adapters in agent/adapters),
+ * then discards the copy and releases the snapshot, whatever the outcome. A
+ * check that runs and finds a problem is a result (`passed: false`, the
+ * report says what); a check that cannot run at all is AE0457.
  */
 import { AssuredRecoveryArgs, type AssuredRecoveryOutput } from '../../core/agent-commands.js';
 import { TidemarkError } from '../../core/error-catalogue.js';
@@ -15,6 +16,7 @@ import type { ApplicationCheck } from '../adapters/application-check.js';
 import { fileServerCheck } from '../adapters/file-server-check.js';
 import { postgresCheck } from '../adapters/postgres-check.js';
 import { openWritableOverlay } from '../adapters/writable-overlay.js';
+import type { ReplicationRuntime } from '../scenario-runtime.js';
 import type { SnapshotProvider } from '../snapshots/snapshot-provider.js';
 import type { CommandHandlers } from './dispatcher.js';
 import { asCatalogueFailure } from './engine-failure.js';
@@ -25,7 +27,10 @@ const CHECKS: Partial<Record<ScenarioType, ApplicationCheck>> = {
   postgresql: postgresCheck,
 };
 
-export function assuredRecoveryHandlers(snapshots: SnapshotProvider): CommandHandlers {
+export function assuredRecoveryHandlers(
+  snapshots: SnapshotProvider,
+  runtime: Pick<ReplicationRuntime, 'suspend'>,
+): CommandHandlers {
   return {
     test: async (raw, { self, signal }): Promise<AssuredRecoveryOutput> => {
       const { scenario, jobId } = AssuredRecoveryArgs.parse(raw);
@@ -38,6 +43,8 @@ export function assuredRecoveryHandlers(snapshots: SnapshotProvider): CommandHan
         );
       const fail = asCatalogueFailure('AE0457', `assured recovery of scenario ${scenario.name}`);
       const roots = scenario.roots.map((root) => replicaPathOf(replica, root));
+      // Left suspended on purpose: the workflow snapshots this same state for the backup, then resumes.
+      await runtime.suspend(scenario.id).catch(fail);
       const snapshot = await snapshots.take(scenario.id, `assured recovery, job ${jobId}`).catch(fail);
       try {
         const view = await snapshots.view(snapshot.id);

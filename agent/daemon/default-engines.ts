@@ -60,7 +60,7 @@ export const defaultEngines: EngineFactory = async ({ config, events, log }) => 
   const handlers = {
     ...snapshotHandlers(snapshots),
     ...backupHandlers({ snapshots, media }),
-    ...assuredRecoveryHandlers(snapshots),
+    ...assuredRecoveryHandlers(snapshots, runtime),
     ...restoreHandlers(
       {
         runtime,

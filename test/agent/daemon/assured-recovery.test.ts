@@ -63,6 +63,15 @@ describe('assured recovery test command', () => {
     // The test's own snapshot is released: only snapshots a backup took remain.
     const kept = await rig.run('release_snapshots', { scenarioId: rig.scenario.id, scenarioName: 'files' });
     expect(kept).toMatchObject({ status: 'succeeded', output: { kept: 0 } });
+
+    // Apply stays suspended after the test, for the workflow's snapshot; the workflow's resume lets it go on.
+    await writeFile(path.join(rig.root, 'share', 'after.txt'), 'written after the check');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await expect(readFile(path.join(rig.replicaDir, rig.root, 'share', 'after.txt'))).rejects.toThrow(
+      /ENOENT/,
+    );
+    await rig.replica.resume(rig.scenario.id); // what the daemon's `resume` handler calls
+    await converged(rig.root, path.join(rig.replicaDir, rig.root));
   }, 60_000);
 
   it('refuses a scenario that does not name this host as a replica (AE0468)', async () => {
