@@ -57,6 +57,8 @@ export class Applier {
   private seqFd!: FileHandle;
   private readonly staged = new Map<string, string>();
   private readonly touched = new Set<string>();
+  /** Directories whose entries changed (a file moved into place, a rename, a removal): fsynced too before an ack. */
+  private readonly touchedDirs = new Set<string>();
   private readonly stagingDir: string;
 
   constructor(private readonly o: ApplierOptions) {
@@ -114,17 +116,33 @@ export class Applier {
     }
   }
 
-  /** Makes every applied change durable; called before acknowledging. */
+  /**
+   * Makes every applied change durable; called before acknowledging. Files
+   * and directories are synced side by side (the thread pool overlaps them),
+   * then the applied sequence number.
+   */
   async flush(): Promise<void> {
-    for (const path of this.touched) {
-      const fd = await open(path, 'r').catch(() => undefined);
-      if (fd) {
-        await fd.datasync().catch(() => undefined);
-        await fd.close();
+    const files = [...this.touched];
+    const dirs = [...this.touchedDirs];
+    this.touched.clear();
+    this.touchedDirs.clear();
+    await Promise.all([
+      ...files.map((path) => syncPath(path, (fd) => fd.datasync())),
+      ...dirs.map((path) => syncPath(path, (fd) => fd.sync())),
+    ]);
+    await this.seqFd.datasync();
+  }
+
+  /** A touched file or tree changed its name: its pending sync follows it (syncing the old name found nothing). */
+  private moveTouched(from: string, to: string): void {
+    for (const p of [...this.touched]) {
+      if (p === from || p.startsWith(`${from}/`)) {
+        this.touched.delete(p);
+        this.touched.add(to + p.slice(from.length));
       }
     }
-    this.touched.clear();
-    await this.seqFd.datasync();
+    this.touchedDirs.add(dirname(from));
+    this.touchedDirs.add(dirname(to));
   }
 
   async close(): Promise<void> {
@@ -211,6 +229,7 @@ export class Applier {
           await setAttributes(staging, r);
           this.touched.add(staging);
           await this.replaceWith(path, staging);
+          this.moveTouched(staging, path);
           this.staged.delete(path);
           await rm(`${staging}.path`, { force: true });
           return;
@@ -227,6 +246,7 @@ export class Applier {
         if (st) await this.removeTree(path);
         await undo.beforeReplace(path);
         await mkdir(path, { recursive: true, mode: r.mode & 0o7777 });
+        this.touchedDirs.add(dirname(path));
         return;
       }
       case 'symlink': {
@@ -234,6 +254,7 @@ export class Applier {
         await rm(temp, { force: true });
         await symlink(r.target, temp);
         await this.replaceWith(path, temp);
+        this.touchedDirs.add(dirname(path));
         return;
       }
       case 'rename': {
@@ -257,6 +278,7 @@ export class Applier {
         await undo.renamed(path, to);
         await mkdir(dirname(to), { recursive: true });
         await rename(path, to);
+        this.moveTouched(path, to);
         return;
       }
       case 'delete':
@@ -268,6 +290,7 @@ export class Applier {
           await rm(`${staging}.path`, { force: true });
         }
         if (await lstat(path).catch(() => undefined)) await this.removeTree(path);
+        this.touchedDirs.add(dirname(path));
         return;
       }
     }
@@ -298,6 +321,17 @@ export class Applier {
     await unlink(path).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
+  }
+}
+
+/** fsync/fdatasync of a path; one gone by now (removed later in the same batch) has nothing to keep. */
+async function syncPath(path: string, sync: (fd: FileHandle) => Promise<void>): Promise<void> {
+  const fd = await open(path, 'r').catch(() => undefined);
+  if (!fd) return;
+  try {
+    await sync(fd); // a failed sync must not be acknowledged: the error ends the stream, the master resends
+  } finally {
+    await fd.close();
   }
 }
 
