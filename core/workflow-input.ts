@@ -37,6 +37,8 @@ export const ScenarioOutcome = z.object({
   bytes: z.number().int().min(0).optional(),
   /** Milliseconds the backup step's data transfer took, for the job's average throughput. */
   backupMs: z.number().min(0).optional(),
+  /** The assured-recovery report of an AR-mode scenario whose check ran. */
+  assuredRecovery: z.object({ passed: z.boolean(), report: z.array(z.string()) }).optional(),
 });
 export type ScenarioOutcome = z.infer<typeof ScenarioOutcome>;
 

@@ -1,8 +1,8 @@
 /**
  * Last step of the backup workflow: the job's result from its scenarios'
- * outcomes, written to the job, its activity log (start and end, sessions,
- * files and directories, average throughput, every error and warning with
- * its code) and the alert topic.
+ * outcomes, written to the job, its activity log (start and end, the
+ * assured-recovery report, sessions, files and directories, average
+ * throughput, every error and warning with its code) and the alert topic.
  */
 import { z } from 'zod';
 import type { ActivityEntry } from '../../core/activity.js';
@@ -16,12 +16,24 @@ type Entry = Omit<ActivityEntry, 'jobId'>;
 
 function scenarioEntries(outcome: ScenarioOutcome, time: string): Entry[] {
   const name = `Scenario ${outcome.scenarioName ?? outcome.scenarioId}`;
-  const entries: Entry[] = (outcome.sessions ?? []).map((number) => ({
+  // The AR report of a check that passed (a failed one is the AE0457 error below, report included).
+  const ar = outcome.assuredRecovery;
+  const report: Entry[] = ar?.passed
+    ? [
+        {
+          time,
+          severity: 'info',
+          message: `${name}: assured recovery passed: ${ar.report.join('; ')}`.slice(0, 4000),
+        },
+      ]
+    : [];
+  const sessionEntries: Entry[] = (outcome.sessions ?? []).map((number) => ({
     time,
     severity: 'info',
     message: `${name}: session ${number} committed`,
     sessionNumber: number,
   }));
+  const entries = [...report, ...sessionEntries];
   if (outcome.error) {
     entries.push({ time, severity: 'error', code: outcome.error.code, message: outcome.error.message });
   }

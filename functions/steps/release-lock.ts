@@ -2,7 +2,8 @@
  * The last step of every scenario in the backup workflow: releases the
  * scenario lock when the job took it, and folds what happened into the
  * scenario's outcome — failed with the step's error, incomplete with a
- * warning (AE0461), completed otherwise.
+ * warning (AE0461), completed otherwise — with the assured-recovery report
+ * when the check ran.
  */
 import { z } from 'zod';
 import { ScenarioOutcome, StepError } from '../../core/workflow-input.js';
@@ -20,6 +21,7 @@ const Input = z.object({
     prepared: z.object({ replicaHost: z.string(), timeoutSeconds: z.number() }).partial().optional(),
     error: CaughtError.or(StepError).optional(),
     warning: CaughtError.optional(),
+    assuredRecovery: ScenarioOutcome.shape.assuredRecovery,
     committed: z
       .object({
         sessions: z.array(z.number().int()),
@@ -45,7 +47,12 @@ export const handler = stepHandler(Input, async ({ lockHeld, state }) => {
     host: state.prepared?.replicaHost,
     timeoutSeconds: state.prepared?.timeoutSeconds,
   };
-  const base = { scenarioId: state.scenarioId, scenarioName: state.scenarioName, ...state.committed };
+  const base = {
+    scenarioId: state.scenarioId,
+    scenarioName: state.scenarioName,
+    ...state.committed,
+    ...(state.assuredRecovery ? { assuredRecovery: state.assuredRecovery } : {}),
+  };
   if (state.error) {
     const error = 'Error' in state.error ? stepErrorOf(state.error, context) : state.error;
     return ScenarioOutcome.parse({ ...base, status: 'failed', error });

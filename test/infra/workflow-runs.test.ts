@@ -364,6 +364,11 @@ describe('backup workflow, run locally', () => {
     expect(kindsOf(log)).toEqual(['test', 'snapshot', 'resume', 'backup', 'release_snapshots']);
     expect(log.find((r) => r.kind === 'test')?.args).toMatchObject({ scenario: { id: w.scenarioId } });
     expect((await getSession(output.scenarios[0].sessions[0]))?.applicationConsistent).toBe(true);
+    // The AR report is written to the job's activity log.
+    const { entries } = await listActivity(output.jobId, 50);
+    expect(entries.map((entry) => entry.message)).toContain(
+      `Scenario ${w.scenarioName}: assured recovery passed: checksums match`,
+    );
   });
 
   it('AE0460: a failed snapshot still resumes replication and releases the lock', async () => {
