@@ -7,9 +7,10 @@
  * this misses (directories past the cap, a watch lost to a rename) still
  * arrives, 50 ms later.
  *
- * Only the first event of a burst on a path is passed on; the rest of the
- * burst (a large file being written) is left to @parcel/watcher's settled
- * batch, so a growing file is not re-read on every write.
+ * Only an event after a quiet spell on its path is passed on; the rest of a
+ * burst, and a file written without pause (a log, a large copy), are left
+ * to @parcel/watcher's settled batches, so a growing file is not re-read
+ * more often than before.
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { join } from 'node:path';
@@ -18,13 +19,13 @@ import { join } from 'node:path';
 const MAX_DIRECTORIES = 4096;
 /** Events of one syscall burst (a create and its first write, both names of a rename) land in one batch. */
 const COALESCE_MS = 2;
-/** A path hinted this recently is left to @parcel/watcher's batch. */
-const BURST_MS = 100;
+/** An event this soon after the previous one on its path is left to @parcel/watcher. */
+const QUIET_MS = 100;
 
 export class FastWatch {
   private readonly watchers = new Map<string, FSWatcher>();
-  private readonly lastHint = new Map<string, number>();
-  private pending: string[] = [];
+  private readonly lastEvent = new Map<string, number>();
+  private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -56,15 +57,15 @@ export class FastWatch {
 
   private hint(path: string): void {
     const now = performance.now();
-    const last = this.lastHint.get(path);
-    if (last !== undefined && now - last < BURST_MS && !this.pending.includes(path)) return;
-    if (last === undefined || now - last >= BURST_MS) this.lastHint.set(path, now);
-    if (!this.pending.includes(path)) this.pending.push(path);
+    const last = this.lastEvent.get(path);
+    this.lastEvent.set(path, now);
+    if (this.pending.has(path) || (last !== undefined && now - last < QUIET_MS)) return;
+    this.pending.add(path);
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      const paths = this.pending;
-      this.pending = [];
-      if (this.lastHint.size > 10_000) this.lastHint.clear();
+      const paths = [...this.pending];
+      this.pending.clear();
+      if (this.lastEvent.size > 10_000) this.lastEvent.clear();
       if (!this.closed) this.onPaths(paths);
     }, COALESCE_MS);
   }
