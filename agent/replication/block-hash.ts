@@ -10,6 +10,8 @@ import type { FileHandle } from 'node:fs/promises';
 export const BLOCK_SIZE = 16 * 1024;
 export const HASH_BYTES = 16;
 const READ_CHUNK = 8 * 1024 * 1024;
+/** Reads start small and double up to READ_CHUNK: most files are small, and 8 MiB per file was mostly GC work. */
+const FIRST_READ = 128 * 1024;
 
 const ZERO_BLOCK = Buffer.alloc(BLOCK_SIZE);
 
@@ -54,7 +56,8 @@ export async function hashBlocks(
   fresh = false,
 ): Promise<{ hashes: Buffer; size: number }> {
   const parts: Buffer[] = [];
-  let buf = Buffer.allocUnsafe(READ_CHUNK);
+  let chunk = FIRST_READ;
+  let buf = Buffer.allocUnsafe(chunk);
   let position = 0;
   let index = 0;
   const take = (block: Buffer, hash: Buffer) => {
@@ -64,9 +67,10 @@ export async function hashBlocks(
   };
   const readSpan = async (end: number): Promise<boolean> => {
     while (position < end) {
-      const want = Math.min(READ_CHUNK, end - position);
-      if (fresh && position > 0) buf = Buffer.allocUnsafe(want);
+      const want = Math.min(chunk, end - position);
+      if ((fresh && position > 0) || buf.length < want) buf = Buffer.allocUnsafe(want);
       const { bytesRead } = await fd.read(buf, 0, want, position);
+      chunk = Math.min(chunk * 2, READ_CHUNK);
       if (bytesRead === 0) return false;
       for (let o = 0; o < bytesRead; o += BLOCK_SIZE) {
         const block = buf.subarray(o, Math.min(o + BLOCK_SIZE, bytesRead));
