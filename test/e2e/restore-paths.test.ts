@@ -14,57 +14,31 @@
  * Codes are checked in `jobs get` and in `jobs activity`; bytes by SHA-256.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clients } from '../../core/aws-clients.js';
 import { ENV } from '../../core/environment.js';
-import { DEMO_SCENARIO, type Demo, startDemo } from '../../infra/local/demo.js';
-import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
-import { runTidemark } from '../support/run-tidemark.js';
+import { DEMO_SCENARIO } from '../../infra/local/demo.js';
+import { type CliDemo, type Job, startCliDemo } from '../support/cli-demo.js';
 import { treeHashes } from '../support/tree-hashes.js';
 import { until } from '../support/until.js';
 
 const AGENT_TIMEOUT_SECONDS = 15;
 
-let cloud: LocalCloud;
-let demo: Demo;
-let work: string;
-let env: Record<string, string>;
+let e2e: CliDemo;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud();
-  const token = await cloud.mintOperatorToken('admin');
-  env = { TIDEMARK_API_URL: cloud.apiUrl, TIDEMARK_TOKEN: token };
-  work = await mkdtemp(path.join(tmpdir(), 'tidemark-e2e-restore-'));
-  demo = await startDemo({
-    apiUrl: cloud.apiUrl,
-    token,
-    directory: path.join(work, 'demo'),
-    log: () => {},
-    childAgents: true,
-    scenarioOptions: { agentTimeoutSeconds: AGENT_TIMEOUT_SECONDS },
-  });
+  e2e = await startCliDemo('tidemark-e2e-restore-', AGENT_TIMEOUT_SECONDS);
 }, 180_000);
 
 afterAll(async () => {
   // A frozen agent would not see SIGTERM; thaw it so the demo stops it cleanly.
-  demo?.processes.get('demo-master')?.kill('SIGCONT');
-  await demo?.stop();
-  await cloud?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
+  e2e?.demo.processes.get('demo-master')?.kill('SIGCONT');
+  await e2e?.stop();
 });
-
-interface Job {
-  id: string;
-  status: string;
-  result?: string;
-  createdAt: string;
-  scenarios: Array<{ result?: string; error?: { code: string; message: string } }>;
-}
 
 interface Activity {
   severity: string;
@@ -72,30 +46,13 @@ interface Activity {
   message: string;
 }
 
-async function cli(args: string[]): Promise<string> {
-  const run = await runTidemark(args, env);
-  if (run.code !== 0) throw new Error(`tidemark ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
-  return run.stdout;
-}
-
-async function json<T>(args: string[]): Promise<T> {
-  return JSON.parse(await cli(['--json', ...args])) as T;
-}
-
-async function finished(job: Job): Promise<Job> {
-  return until(`job ${job.id} to finish`, 120, async () => {
-    const now = await json<Job>(['jobs', 'get', job.id]);
-    return now.status === 'done' ? now : undefined;
-  });
-}
-
 async function activityOf(job: Job): Promise<Activity[]> {
-  return (await json<{ entries: Activity[] }>(['jobs', 'activity', job.id])).entries;
+  return (await e2e.json<{ entries: Activity[] }>(['jobs', 'activity', job.id])).entries;
 }
 
 async function replicating(scenario: string): Promise<void> {
   await until(`${scenario} to replicate`, 60, async () => {
-    const now = await json<{ state: string }>(['scenarios', 'get', scenario]);
+    const now = await e2e.json<{ state: string }>(['scenarios', 'get', scenario]);
     return now.state === 'replicating' ? true : undefined;
   });
 }
@@ -105,19 +62,9 @@ function sameFiles(tree: Record<string, string>, session: Record<string, string>
   return Object.fromEntries(Object.keys(session).map((name) => [name, tree[name] ?? 'missing']));
 }
 
-const master = (relative: string) => path.join(demo.masterData, relative);
-const onReplica = (masterPath: string) => path.join(demo.replicaDirectory, masterPath);
-
-async function replicated(relative: string, content: string | undefined): Promise<void> {
-  await until(`${relative} to reach the replica`, 30, async () => {
-    const now = await readFile(onReplica(master(relative)), 'utf8').catch(() => undefined);
-    return now === content ? true : undefined;
-  });
-}
-
 /** SIGSTOP: the agent process stays alive but answers nothing, so its stop passes the agent timeout. */
 function freezeMaster(): () => void {
-  const agent = demo.processes.get('demo-master');
+  const agent = e2e.demo.processes.get('demo-master');
   if (!agent) throw new Error('the demo runs no master process');
   agent.kill('SIGSTOP');
   return () => agent.kill('SIGCONT');
@@ -128,10 +75,10 @@ let atSession: Record<string, string>;
 
 describe('restore into the replica, through the CLI, with real agents', () => {
   it('restores a session into the replica, the data flows back to the master, and replication runs on', async () => {
-    atSession = await treeHashes(demo.masterData);
-    const backup = await finished(await json<Job>(['backup', DEMO_SCENARIO]));
+    atSession = await treeHashes(e2e.demo.masterData);
+    const backup = await e2e.finished(await e2e.json<Job>(['backup', DEMO_SCENARIO]));
     expect(backup.result, JSON.stringify(backup.scenarios)).toBe('completed');
-    const { sessions } = await json<{ sessions: Array<{ number: number }> }>([
+    const { sessions } = await e2e.json<{ sessions: Array<{ number: number }> }>([
       'sessions',
       'list',
       '--scenario',
@@ -139,32 +86,32 @@ describe('restore into the replica, through the CLI, with real agents', () => {
     ]);
     session = sessions[0]?.number ?? 0;
 
-    await writeFile(master('docs/readme.txt'), 'changed after the backup\n');
-    await unlink(master('projects/atlas/notes.md'));
-    await replicated('docs/readme.txt', 'changed after the backup\n');
-    await replicated('projects/atlas/notes.md', undefined);
-    expect(sameFiles(await treeHashes(demo.masterData), atSession)).not.toEqual(atSession);
+    await writeFile(e2e.master('docs/readme.txt'), 'changed after the backup\n');
+    await unlink(e2e.master('projects/atlas/notes.md'));
+    await e2e.replicated('docs/readme.txt', 'changed after the backup\n');
+    await e2e.replicated('projects/atlas/notes.md', undefined);
+    expect(sameFiles(await treeHashes(e2e.demo.masterData), atSession)).not.toEqual(atSession);
 
-    const job = await finished(
-      await json<Job>(['restore', 'start', DEMO_SCENARIO, '--session', String(session), '--replica']),
+    const job = await e2e.finished(
+      await e2e.json<Job>(['restore', 'start', DEMO_SCENARIO, '--session', String(session), '--replica']),
     );
     expect(job.result, JSON.stringify(job.scenarios)).toBe('completed');
-    expect(sameFiles(await treeHashes(onReplica(demo.masterData)), atSession)).toEqual(atSession);
-    expect(sameFiles(await treeHashes(demo.masterData), atSession)).toEqual(atSession);
+    expect(sameFiles(await treeHashes(e2e.onReplica(e2e.demo.masterData)), atSession)).toEqual(atSession);
+    expect(sameFiles(await treeHashes(e2e.demo.masterData), atSession)).toEqual(atSession);
     const log = (await activityOf(job)).map((entry) => entry.message).join('\n');
     expect(log).toContain('flowed back to the master');
     expect(log).toContain('the scenario was restarted');
 
     await replicating(DEMO_SCENARIO);
-    await writeFile(master('docs/after-restore.txt'), 'replication runs again\n');
-    await replicated('docs/after-restore.txt', 'replication runs again\n');
-    expect(sameFiles(await treeHashes(onReplica(demo.masterData)), atSession)).toEqual(atSession);
+    await writeFile(e2e.master('docs/after-restore.txt'), 'replication runs again\n');
+    await e2e.replicated('docs/after-restore.txt', 'replication runs again\n');
+    expect(sameFiles(await treeHashes(e2e.onReplica(e2e.demo.masterData)), atSession)).toEqual(atSession);
   }, 120_000);
 });
 
 describe('a scheduled backup through the CLI', () => {
   it('shows a fired run on its job: active with the execution, then ready again with its result and activity', async () => {
-    const job = await json<Job & { scheduleName: string }>([
+    const job = await e2e.json<Job & { scheduleName: string }>([
       'backup',
       DEMO_SCENARIO,
       '--rate',
@@ -186,28 +133,28 @@ describe('a scheduled backup through the CLI', () => {
     );
 
     const running = await until('the fired run to show on the job', 30, async () => {
-      const now = await json<Job & { executionArn?: string }>(['jobs', 'get', job.id]);
+      const now = await e2e.json<Job & { executionArn?: string }>(['jobs', 'get', job.id]);
       return now.executionArn === executionArn ? now : undefined;
     });
     expect(['active', 'ready']).toContain(running.status);
     const ended = await until('the run to end', 90, async () => {
-      const now = await json<Job>(['jobs', 'get', job.id]);
+      const now = await e2e.json<Job>(['jobs', 'get', job.id]);
       return now.result ? now : undefined;
     });
     expect(ended).toMatchObject({ status: 'ready', result: 'completed', scenarios: [{ status: 'ready' }] });
     const log = (await activityOf(job)).map((entry) => entry.message).join('\n');
     expect(log).toContain(`Backup job ${job.id} started`);
     expect(log).toMatch(/session \d+ committed/);
-    await cli(['jobs', 'delete', job.id]);
+    await e2e.cli(['jobs', 'delete', job.id]);
   }, 120_000);
 });
 
 describe('failure codes through the CLI', () => {
   it('AE0471: a scenario whose backup mode was cleared (--mode none) cannot be backed up', async () => {
-    const root = path.join(work, 'no-mode-data');
+    const root = path.join(e2e.work, 'no-mode-data');
     await mkdir(root, { recursive: true });
     await writeFile(path.join(root, 'file.txt'), 'nothing freezes this replica\n');
-    const created = await json<{ options: { mode?: string } }>([
+    const created = await e2e.json<{ options: { mode?: string } }>([
       'scenarios',
       'create',
       'no-mode',
@@ -216,7 +163,7 @@ describe('failure codes through the CLI', () => {
       '--master',
       'demo-master',
       '--replica',
-      `demo-replica:${path.join(work, 'no-mode-replica')}`,
+      `demo-replica:${path.join(e2e.work, 'no-mode-replica')}`,
       '--root',
       root,
       '--timeout',
@@ -225,7 +172,7 @@ describe('failure codes through the CLI', () => {
       'suspend',
     ]);
     expect(created.options.mode).toBe('suspend');
-    const cleared = await json<{ options: { mode?: string } }>([
+    const cleared = await e2e.json<{ options: { mode?: string } }>([
       'scenarios',
       'update',
       'no-mode',
@@ -233,26 +180,26 @@ describe('failure codes through the CLI', () => {
       'none',
     ]);
     expect(cleared.options.mode).toBeUndefined();
-    await cli(['scenarios', 'run', 'no-mode']);
+    await e2e.cli(['scenarios', 'run', 'no-mode']);
     await replicating('no-mode');
 
-    const job = await finished(await json<Job>(['backup', 'no-mode']));
+    const job = await e2e.finished(await e2e.json<Job>(['backup', 'no-mode']));
     expect(job.result).toBe('failed');
     expect(job.scenarios[0]?.error?.code).toBe('AE0471');
     expect(await activityOf(job)).toContainEqual(
       expect.objectContaining({ code: 'AE0471', severity: 'error' }),
     );
-    await cli(['scenarios', 'stop', 'no-mode']);
+    await e2e.cli(['scenarios', 'stop', 'no-mode']);
   }, 120_000);
 
   it('AE0464: a restore to the original location fails when replication cannot be stopped, and writes nothing', async () => {
-    await writeFile(master('docs/readme.txt'), 'changed before the failed restore\n');
-    await replicated('docs/readme.txt', 'changed before the failed restore\n');
+    await writeFile(e2e.master('docs/readme.txt'), 'changed before the failed restore\n');
+    await e2e.replicated('docs/readme.txt', 'changed before the failed restore\n');
     const thaw = freezeMaster();
     let job: Job;
     try {
-      job = await finished(
-        await json<Job>(['restore', 'start', DEMO_SCENARIO, '--session', String(session), '--original']),
+      job = await e2e.finished(
+        await e2e.json<Job>(['restore', 'start', DEMO_SCENARIO, '--session', String(session), '--original']),
       );
     } finally {
       thaw();
@@ -262,21 +209,21 @@ describe('failure codes through the CLI', () => {
     expect(await activityOf(job)).toContainEqual(
       expect.objectContaining({ code: 'AE0464', severity: 'error' }),
     );
-    expect(await readFile(master('docs/readme.txt'), 'utf8')).toBe('changed before the failed restore\n');
+    expect(await readFile(e2e.master('docs/readme.txt'), 'utf8')).toBe('changed before the failed restore\n');
 
     // The job restarted the scenario, since its stop may still land: replication runs on.
     await replicating(DEMO_SCENARIO);
-    await writeFile(master('docs/after-failed.txt'), 'still replicating\n');
-    await replicated('docs/after-failed.txt', 'still replicating\n');
+    await writeFile(e2e.master('docs/after-failed.txt'), 'still replicating\n');
+    await e2e.replicated('docs/after-failed.txt', 'still replicating\n');
   }, 120_000);
 
   it('AE0464 with --continue-if-cannot-stop: the restore goes on and the master gets the session bytes', async () => {
-    await unlink(master('reports/q3/summary.csv'));
-    await replicated('reports/q3/summary.csv', undefined);
+    await unlink(e2e.master('reports/q3/summary.csv'));
+    await e2e.replicated('reports/q3/summary.csv', undefined);
     const thaw = freezeMaster();
     let job: Job;
     try {
-      const submitted = await json<Job>([
+      const submitted = await e2e.json<Job>([
         'restore',
         'start',
         DEMO_SCENARIO,
@@ -289,7 +236,7 @@ describe('failure codes through the CLI', () => {
       const thawAt = Date.parse(submitted.createdAt) + (AGENT_TIMEOUT_SECONDS + 5) * 1000;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, thawAt - Date.now())));
       thaw();
-      job = await finished(submitted);
+      job = await e2e.finished(submitted);
     } finally {
       thaw();
     }
@@ -297,9 +244,12 @@ describe('failure codes through the CLI', () => {
     expect(await activityOf(job)).toContainEqual(
       expect.objectContaining({ code: 'AE0464', severity: 'warning' }),
     );
-    expect(sameFiles(await treeHashes(demo.masterData), atSession)).toEqual(atSession);
+    expect(sameFiles(await treeHashes(e2e.demo.masterData), atSession)).toEqual(atSession);
 
     await replicating(DEMO_SCENARIO);
-    await replicated('reports/q3/summary.csv', await readFile(master('reports/q3/summary.csv'), 'utf8'));
+    await e2e.replicated(
+      'reports/q3/summary.csv',
+      await readFile(e2e.master('reports/q3/summary.csv'), 'utf8'),
+    );
   }, 120_000);
 });
