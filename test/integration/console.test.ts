@@ -134,7 +134,8 @@ describe('the API beside the console', () => {
 });
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((file) => existsSync(file));
-if (!CHROMIUM) console.warn('console: no Chromium at /usr/bin/chromium; the headless-browser tests are skipped');
+if (!CHROMIUM)
+  console.warn('console: no Chromium at /usr/bin/chromium; the headless-browser tests are skipped');
 
 /** The DOM after the page ran for a few seconds of virtual time (network waits do not count). */
 async function renderedText(url: string): Promise<string> {
