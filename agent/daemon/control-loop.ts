@@ -188,6 +188,23 @@ export class ControlLoop {
         await this.#deliver(command, refusal, new AbortController().signal);
         return;
       }
+      if (Date.now() > Date.parse(command.deadline)) {
+        // Its workflow step stopped waiting (this agent was stalled, or frozen, after the claim): running
+        // it now would act behind the workflow's back, e.g. stop a scenario the workflow has restarted.
+        const refusal = failureResult(
+          command,
+          this.#options.self,
+          new Error(
+            `its deadline ${command.deadline} passed before this agent could start it; command not run`,
+          ),
+        );
+        log.warn('command arrived after its deadline; not run', {
+          commandId: command.id,
+          kind: command.kind,
+        });
+        await this.#deliver(command, refusal, new AbortController().signal);
+        continue;
+      }
       const running: Running = { command, settled: false, done: Promise.resolve() };
       running.done = this.#execute(running);
       this.#running = running;

@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 /** Answers heartbeats, hands out one `suspend` command after `pollDelayMs`, records results. */
-async function fakeControlPlane(pollDelayMs: number) {
+async function fakeControlPlane(pollDelayMs: number, deadlineInMs = 60_000) {
   const results: unknown[] = [];
   let handedOut = false;
   server = createServer((request, response) => {
@@ -42,7 +42,7 @@ async function fakeControlPlane(pollDelayMs: number) {
       if (request.url?.startsWith('/agent/commands?')) {
         if (handedOut) return setTimeout(() => json(204), 200);
         handedOut = true;
-        const deadline = new Date(Date.now() + 60_000).toISOString();
+        const deadline = new Date(Date.now() + deadlineInMs).toISOString();
         const command = {
           id: 'c-1',
           kind: 'suspend',
@@ -134,4 +134,23 @@ it('fails, without running it, a command that arrives on a poll in flight when s
     },
   ]);
   expect(engine.closed).toBe(true);
+});
+
+it('refuses, without running it, a command whose deadline passed before the agent could start it', async () => {
+  // The deadline passes while the poll's answer is on its way, as for an agent frozen after the claim.
+  const { results, port } = await fakeControlPlane(300, 100);
+  const ran: string[] = [];
+  const { loop } = controlLoop(port, async (args) => {
+    ran.push(String(args.scenarioId));
+  });
+  await loop.start();
+  for (let i = 0; i < 50 && results.length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  await loop.stop('SIGTERM');
+  expect(ran).toEqual([]);
+  expect(results).toHaveLength(1);
+  expect(results[0]).toMatchObject({ status: 'failed', code: 'AE0472' });
+  expect((results[0] as { message: string }).message).toMatch(
+    /^Scenario files \(s-1\): .* its deadline \S+ passed before this agent could start it; command not run\.$/,
+  );
 });
