@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackedUpSession, BackupArgs, RestoreArgs } from '../../core/agent-commands.js';
+import type { BackupArgs, RestoreArgs } from '../../core/agent-commands.js';
 import { clients } from '../../core/aws-clients.js';
 import { DispatchRequest } from '../../core/command.js';
 import { ENV } from '../../core/environment.js';
@@ -30,6 +30,7 @@ import { commitSession, getSession, recordSession } from '../../functions/reposi
 import { db, tableName } from '../../functions/repositories/table.js';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
 import { LocalStepFunctions } from '../../infra/local/step-functions/local-step-functions.js';
+import { backedUpSessions } from '../integration/workflow-agent.js';
 
 let cloud: LocalCloud;
 let dispatchArn: string;
@@ -163,40 +164,6 @@ const backupInput = (job: Job) => ({
   scenarios: job.scenarios.map(({ scenarioId, scenarioName }) => ({ scenarioId, scenarioName })),
 });
 
-/** What a backup agent reports for the planned sessions: name indexes really written to moto S3. */
-async function backedUp(request: DispatchRequest, options: { files?: string[] } = {}) {
-  const args = request.args as unknown as BackupArgs;
-  const sessions: BackedUpSession[] = [];
-  for (const planned of args.sessions) {
-    const media = {
-      bucket: args.repository.bucket,
-      prefix: args.repository.prefix,
-      tier: 'STANDARD' as const,
-    };
-    const files = options.files ?? [
-      `${planned.entity.paths[0]}/a.txt`,
-      `${planned.entity.paths[0]}/docs/b.doc`,
-    ];
-    const now = new Date().toISOString();
-    sessions.push({
-      number: planned.number,
-      entity: planned.entity.name,
-      masterHost: args.scenario.master,
-      masterPaths: planned.entity.paths,
-      media,
-      bytes: 2048,
-      storedBytes: 1024,
-      files: files.length,
-      directories: 1,
-      startedAt: now,
-      endedAt: now,
-      encryptionKeyId: 'key-1',
-      nameIndex: await writeNameIndex(media, planned.number, files),
-    });
-  }
-  return { output: { sessions } };
-}
-
 const SNAPSHOT = { output: { snapshotId: 'snap-1', takenAt: new Date().toISOString(), pauseMs: 3 } };
 
 /** A healthy replica agent; `override` answers some kinds differently. */
@@ -206,7 +173,8 @@ const agentWith =
     const special = override[request.kind];
     if (special) return special;
     if (request.kind === 'snapshot') return SNAPSHOT;
-    if (request.kind === 'backup') return backedUp(request);
+    if (request.kind === 'backup')
+      return { output: await backedUpSessions(request.args as unknown as BackupArgs) };
     if (request.kind === 'test') return { output: { passed: true, report: ['checksums match'] } };
     if (request.kind === 'release_snapshots') return { output: { released: [], kept: 1 } };
     return { output: {} };
@@ -264,7 +232,7 @@ describe('backup workflow, run locally', () => {
 
     expect(output.result).toBe('completed');
     const [outcome] = output.scenarios;
-    expect(outcome).toMatchObject({ scenarioId: w.scenarioId, status: 'completed', files: 2, bytes: 2048 });
+    expect(outcome).toMatchObject({ scenarioId: w.scenarioId, status: 'completed', files: 2, bytes: 4096 });
     const session = await getSession(outcome.sessions[0]);
     expect(session).toMatchObject({
       committed: true,
@@ -281,7 +249,7 @@ describe('backup workflow, run locally', () => {
     const { entries } = await listActivity(job.id, 50);
     expect(entries[0]?.message).toContain('started');
     expect(entries.at(-1)?.message).toMatch(
-      /ended completed: 1 scenario\(s\), 1 session\(s\).*2 files, 1 directories, 2048 bytes, average throughput/,
+      /ended completed: 1 scenario\(s\), 1 session\(s\).*2 files, 1 directories, 4096 bytes, average throughput/,
     );
     expect(entries.some((e) => e.sessionNumber === outcome.sessions[0])).toBe(true);
     expect(await lockHolder(w.scenarioId)).toBe('free');
