@@ -77,6 +77,17 @@ export interface ReplicationRuntime {
   statistics(scenarioId: string): ScenarioStatistics | undefined;
   createRewindPoint(scenarioId: string, label?: string): Promise<RewindPoint>;
   rewind(scenarioId: string, rewindPointId: string): Promise<void>;
+  /** Master: sends every replica the master's checksums of its files (assured recovery). */
+  sendMasterChecksums(
+    scenarioId: string,
+  ): Promise<{ files: number; skipped: number; throughSeq: Record<string, number> }>;
+  /** Replica: the stream position applied so far. */
+  appliedSeq(scenarioId: string): number;
+  /** Replica: the master's checksums held and not touched since, by master path (taking them empties the ledger). */
+  takeMasterChecksums(scenarioId: string): {
+    receivedThrough: number;
+    checksums: Map<string, { size: number; digest: Buffer }>;
+  };
   /** Closes listeners and streams; spools and journals stay on disk for the next start. */
   close(): Promise<void>;
 }

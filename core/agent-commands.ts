@@ -38,7 +38,23 @@ export const SnapshotOutput = z.object({
 export type SnapshotOutput = z.infer<typeof SnapshotOutput>;
 
 /** test (replica, assured recovery): check the application on a writable overlay of a snapshot, then discard it. */
-export const AssuredRecoveryArgs = ScenarioRefArgs.extend({ jobId: z.string().min(1), scenario: Scenario });
+/** send_checksums (master): the master's checksums of its files go down the stream to every replica, for assured recovery. */
+export const SendChecksumsOutput = z.object({
+  /** Files whose checksum was sent. */
+  files: z.number().int().nonnegative(),
+  /** Files left out because they changed since they were captured (they are compared with the snapshot only). */
+  skipped: z.number().int().nonnegative(),
+  /** Per replica host name: the stream position a replica must have applied to hold every checksum. */
+  throughSeq: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type SendChecksumsOutput = z.infer<typeof SendChecksumsOutput>;
+
+/** test (replica): assured recovery; with the master's checksums when the workflow asked the master first. */
+export const AssuredRecoveryArgs = ScenarioRefArgs.extend({
+  jobId: z.string().min(1),
+  scenario: Scenario,
+  masterChecksums: SendChecksumsOutput.optional(),
+});
 export const AssuredRecoveryOutput = z.object({
   passed: z.boolean(),
   /** Human-readable lines of the AR report. */

@@ -17,6 +17,7 @@ export const CommandKind = z.enum([
   'restore',
   'discover',
   'test',
+  'send_checksums',
 ]);
 export type CommandKind = z.infer<typeof CommandKind>;
 

@@ -1,7 +1,8 @@
 /**
  * The backup job (docs/workflows.md): validate the job, then for each
  * scenario (at most four at a time) check and lock it, freeze the replica
- * (suspend, or the assured-recovery test), snapshot it, resume replication —
+ * (suspend, or the assured-recovery test against the master's checksums),
+ * snapshot it, resume replication —
  * always, also after a failure —, allocate one session per entity, back them
  * up from the snapshot, commit them, apply snapshot retention (a failure is
  * the warning AE0461), and release the lock on every path once it was
@@ -145,10 +146,31 @@ export class BackupWorkflow extends Construct {
     catchStepErrors(prepare, { next: rejectScenario });
 
     const suspend = onReplica('SuspendReplica', 'suspend', '$.prepared.refArgs', '$.suspended');
-    const test = onReplica('TestReplica', 'test', '$.prepared.testArgs', '$.assuredRecovery');
+    // Assured recovery: the master sends its checksums down the stream, then the replica checks against them.
+    const sendChecksums = agentStep(this, 'SendMasterChecksums', {
+      dispatch: props.dispatchCommand,
+      kind: 'send_checksums',
+      hostIdPath: '$.prepared.masterHostId',
+      args: '$.prepared.refArgs',
+      resultPath: '$.masterChecksums',
+      timeoutSecondsPath: '$.prepared.timeoutSeconds',
+    });
+    const test = onReplica(
+      'TestReplica',
+      'test',
+      {
+        scenarioId: sfn.JsonPath.stringAt('$.prepared.refArgs.scenarioId'),
+        scenarioName: sfn.JsonPath.stringAt('$.prepared.refArgs.scenarioName'),
+        jobId: sfn.JsonPath.stringAt('$.jobId'),
+        scenario: sfn.JsonPath.objectAt('$.prepared.scenario'),
+        masterChecksums: sfn.JsonPath.objectAt('$.masterChecksums'),
+      },
+      '$.assuredRecovery',
+    );
     const snapshot = onReplica('SnapshotReplica', 'snapshot', '$.prepared.snapshotArgs', '$.snapshot');
     const resume = onReplica('ResumeReplica', 'resume', '$.prepared.refArgs', '$.resumed');
-    for (const step of [suspend, test, snapshot]) catchStepErrors(step, { next: resumeAfterFailure });
+    for (const step of [sendChecksums, suspend, test, snapshot])
+      catchStepErrors(step, { next: resumeAfterFailure });
     catchStepErrors(resume, { next: releaseLockAfterFailure });
 
     const testFailed = new sfn.Pass(this, 'AssuredRecoveryFailed', {
@@ -169,9 +191,9 @@ export class BackupWorkflow extends Construct {
       )
       .otherwise(testFailed);
     const freeze = new sfn.Choice(this, 'ChooseFreeze')
-      .when(sfn.Condition.stringEquals('$.prepared.mode', 'assured_recovery'), test)
+      .when(sfn.Condition.stringEquals('$.prepared.mode', 'assured_recovery'), sendChecksums)
       .otherwise(suspend);
-    test.next(checkTest);
+    sendChecksums.next(test).next(checkTest);
     suspend.next(snapshot);
     snapshot.next(resume);
 

@@ -8,6 +8,12 @@ export interface CheckInput {
   /** The replica paths (view paths) of the scenario's roots. */
   roots: string[];
   signal: AbortSignal;
+  /**
+   * The master's checksums of files nothing touched since it sent them, by
+   * view path (agent/replication/master-checksums.ts); undefined when the
+   * workflow did not ask the master for them.
+   */
+  master?: Map<string, { size: number; digest: Buffer }>;
 }
 
 export interface CheckResult {

@@ -39,6 +39,7 @@ import {
 import { dirname, join } from 'node:path';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import type { ReplicaWriteHook } from '../replica-write-hooks.js';
+import { MasterChecksumLedger } from './master-checksums.js';
 import type { JournalRecord } from './records.js';
 import type { UndoJournal } from './undo-journal.js';
 
@@ -60,6 +61,8 @@ export class Applier {
   /** Directories whose entries changed (a file moved into place, a rename, a removal): fsynced too before an ack. */
   private readonly touchedDirs = new Set<string>();
   private readonly stagingDir: string;
+  /** The master's checksums received for assured recovery (master-checksums.ts). */
+  readonly masterChecksums = new MasterChecksumLedger();
 
   constructor(private readonly o: ApplierOptions) {
     this.stagingDir = join(o.directory, '.tidemark-staging');
@@ -107,6 +110,9 @@ export class Applier {
   /** Applies a sequenced record (skipped if already applied) or, with `sequenced: false`, a synchronization record. */
   async apply(r: JournalRecord, sequenced = true): Promise<void> {
     if (sequenced && r.seq <= this.appliedSeqValue) return;
+    // Before applying: a record that fails half way has still touched its file.
+    if (sequenced) this.masterChecksums.observe(r);
+    else this.masterChecksums.forget();
     await this.applyOne(r);
     if (sequenced) {
       const buf = Buffer.alloc(8);
@@ -178,6 +184,8 @@ export class Applier {
     const path = await this.targetOf(r.path);
     const undo = this.o.undo;
     switch (r.kind) {
+      case 'digest':
+        return; // kept by masterChecksums; the path was checked like any other
       case 'create': {
         const staging = join(this.stagingDir, createHash('sha1').update(path).digest('hex'));
         await writeFile(staging, Buffer.alloc(0), { mode: r.mode & 0o7777 });

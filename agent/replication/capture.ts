@@ -14,8 +14,9 @@ import watcher from '@parcel/watcher';
 import type { RootStatistics } from '../scenario-runtime.js';
 import { BLOCK_SIZE, hashAt, hashBlocks, isZero } from './block-hash.js';
 import { FastWatch } from './fast-watch.js';
+import { digestRecords } from './master-checksums.js';
 import type { UnsequencedRecord } from './records.js';
-import { type SignatureStore, sameTime, signatureKey } from './signature-store.js';
+import { isRacy, type SignatureStore, sameTime, signatureKey } from './signature-store.js';
 import { dataLayout } from './sparse-layout.js';
 import type { Spool } from './spool.js';
 import { entryOf, type TreeEntry, walkTree } from './tree-walk.js';
@@ -35,16 +36,9 @@ interface IndexEntry {
 
 const stampOf = (e: TreeEntry) => `${e.size}:${e.mtimeMs}:${e.mode}:${e.uid}:${e.gid}`;
 
-/**
- * File times tick with the kernel's coarse clock (a few ms): a file read
- * this soon after its mtime may still be written within the same tick, and
- * size + mtime would then not show the later write. Such a state is not
- * trusted as "unchanged" next time (as git does with racy index entries).
- */
-const RACY_MS = 50;
-const isRacy = (mtimeMs: number) => Date.now() - mtimeMs < RACY_MS;
-
 const MAX_RUN = 1024 * 1024;
+/** Digest records per spool append: about 1 MiB of records. */
+const CHECKSUM_BATCH = 8192;
 const FLUSH_BYTES = 8 * 1024 * 1024;
 const MAX_OUTSTANDING_BYTES = 64 * 1024 * 1024;
 /** Longer than the watcher's batching delay, short enough to keep the replica's extra copy brief. */
@@ -123,6 +117,39 @@ export class Capture {
       this.paused--;
       this.kick();
     };
+  }
+
+  /**
+   * Appends the master's checksum of every captured file to each spool
+   * (master-checksums.ts), with capture held so the signatures describe
+   * exactly what was spooled before. Resolves once they are durable, with
+   * the sequence number the last one got in each channel.
+   */
+  async appendChecksums(): Promise<{ files: number; skipped: number; lastSeq: number[] }> {
+    const release = await this.pause();
+    try {
+      const files = [...this.index]
+        .filter(([, entry]) => entry.kind === 'file')
+        .map(([path, entry]) => ({ path, ino: entry.ino }));
+      const lastSeq: number[] = [];
+      let sent = 0;
+      let skipped = 0;
+      for (const channel of this.channels) {
+        const found = await digestRecords(files, channel.sigs);
+        let last = channel.spool.nextSeq - 1;
+        for (let i = 0; i < found.records.length; i += CHECKSUM_BATCH) {
+          const appended = await channel.spool.append(found.records.slice(i, i + CHECKSUM_BATCH));
+          last = appended.at(-1)?.seq ?? last;
+        }
+        await this.afterAppend();
+        lastSeq.push(last);
+        sent = found.records.length;
+        skipped = found.skipped;
+      }
+      return { files: sent, skipped, lastSeq };
+    } finally {
+      release();
+    }
   }
 
   /** Resolves once every queued event has been turned into durable records. */

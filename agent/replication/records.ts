@@ -22,7 +22,13 @@ export type JournalRecord =
   | { kind: 'rmdir'; seq: number; path: string }
   /** mtimeMs < 0 leaves times alone (directories, whose times follow their children). */
   | { kind: 'attrs'; seq: number; path: string; mode: number; uid: number; gid: number; mtimeMs: number }
-  | { kind: 'symlink'; seq: number; path: string; target: string };
+  | { kind: 'symlink'; seq: number; path: string; target: string }
+  /**
+   * The master's checksum of a file as the replica should hold it at this
+   * point of the stream: `size` and the SHA-256 of its block-hash list (see
+   * master-checksums.ts). Sent on request, for assured recovery; changes nothing.
+   */
+  | { kind: 'digest'; seq: number; path: string; size: number; digest: Buffer };
 
 export type RecordKind = JournalRecord['kind'];
 /** A record before the spool gives it its sequence number. */
@@ -35,6 +41,8 @@ export type UnsequencedRecord = JournalRecord extends infer R
 const VERSION = 1;
 const HEADER = 8;
 const FIXED = 1 + 1 + 8 + 2;
+/** A `digest` record's checksum: SHA-256. */
+export const DIGEST_BYTES = 32;
 /** Writes travel in runs of at most 1 MiB; anything far larger is corruption. */
 export const MAX_RECORD_BODY = 4 * 1024 * 1024;
 
@@ -48,6 +56,7 @@ const KIND_CODES: Record<RecordKind, number> = {
   rmdir: 7,
   attrs: 8,
   symlink: 9,
+  digest: 10,
 };
 const KINDS_BY_CODE = new Map(Object.entries(KIND_CODES).map(([k, v]) => [v, k as RecordKind]));
 
@@ -73,6 +82,8 @@ function extraLength(r: JournalRecord): number {
       return 2 + Buffer.byteLength(r.target);
     case 'attrs':
       return 4 + 4 + 4 + 8;
+    case 'digest':
+      return 8 + DIGEST_BYTES;
     default:
       return 0;
   }
@@ -129,6 +140,11 @@ export function encodeRecordParts(r: JournalRecord): Buffer[] {
       buf.writeUInt32LE(r.uid, o + 4);
       buf.writeUInt32LE(r.gid, o + 8);
       buf.writeDoubleLE(r.mtimeMs, o + 12);
+      break;
+    case 'digest':
+      if (r.digest.length !== DIGEST_BYTES) throw new RecordFormatError(`digest of ${r.digest.length} bytes`);
+      buf.writeBigUInt64LE(BigInt(r.size), o);
+      r.digest.copy(buf, o + 8);
       break;
   }
   buf.writeUInt32LE(bodyLength, 0);
@@ -258,6 +274,13 @@ export function decodeRecord(buf: Buffer): JournalRecord {
       };
       o += 20;
       return done(r);
+    }
+    case 'digest': {
+      need(8 + DIGEST_BYTES);
+      const size = Number(body.readBigUInt64LE(o));
+      const digest = Buffer.from(body.subarray(o + 8, o + 8 + DIGEST_BYTES));
+      o += 8 + DIGEST_BYTES;
+      return done({ kind, seq, path, size, digest });
     }
     default:
       return done({ kind, seq, path });

@@ -25,6 +25,7 @@ import { BandwidthLimit } from './bandwidth.js';
 import { Capture } from './capture.js';
 import { REPLICATION_EVENTS, type ReplicationEventId } from './events.js';
 import { encodeFrame, FrameReader, FrameType, jsonOf } from './frames.js';
+import type { FileChecksum } from './master-checksums.js';
 import { serveMaster } from './replica-session.js';
 import { Sender } from './sender.js';
 import { SignatureStore } from './signature-store.js';
@@ -32,6 +33,15 @@ import { Spool } from './spool.js';
 import { type SyncStatistics, synchronize } from './sync-master.js';
 import { walkTree } from './tree-walk.js';
 import { UndoJournal } from './undo-journal.js';
+
+export interface MasterChecksumsSent {
+  /** Files whose checksum was sent. */
+  files: number;
+  /** Files left out because they changed since they were captured. */
+  skipped: number;
+  /** Per replica host: the sequence number of the last checksum sent to it. */
+  throughSeq: Record<string, number>;
+}
 
 export interface ReplicationEngineOptions {
   stateDir: string;
@@ -417,6 +427,42 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
       spoolBytes: 0,
       spoolThresholdPercent: 0,
     };
+  }
+
+  /**
+   * Master: sends every replica the master's checksums of its files
+   * (master-checksums.ts). Answers, per replica host, the sequence number a
+   * replica must have applied to hold them all.
+   */
+  async sendMasterChecksums(scenarioId: string): Promise<MasterChecksumsSent> {
+    const m = this.masters.get(scenarioId);
+    if (!m) throw new TidemarkError('AE0463', `scenario ${scenarioId} has no master on this host`, 409);
+    // Mid-synchronization the signatures do not yet describe the replica.
+    const syncing = m.links.filter((l) => l.needsSync).map((l) => l.host);
+    if (m.syncing || syncing.length > 0)
+      throw new TidemarkError(
+        'AE0465',
+        `scenario ${m.scenario.name} is synchronizing${syncing.length ? ` (${syncing.join(', ')})` : ''}; the master's checksums would not describe the replica yet`,
+        409,
+      );
+    const { files, skipped, lastSeq } = await m.capture.appendChecksums();
+    return {
+      files,
+      skipped,
+      throughSeq: Object.fromEntries(m.links.map((l, i) => [l.host, lastSeq[i] ?? 0])),
+    };
+  }
+
+  /** Replica: the sequence number applied so far. */
+  appliedSeq(scenarioId: string): number {
+    return this.replicaOf(scenarioId).applier.appliedSeq;
+  }
+
+  /** Replica: the master's checksums held and still valid, by master path; the ledger starts afresh. */
+  takeMasterChecksums(scenarioId: string): { receivedThrough: number; checksums: Map<string, FileChecksum> } {
+    const ledger = this.replicaOf(scenarioId).applier.masterChecksums;
+    const receivedThrough = ledger.receivedThrough;
+    return { receivedThrough, checksums: ledger.take() };
   }
 
   /** Resolves when every change seen so far is durable in the spools (tests and benchmarks use it). */

@@ -80,3 +80,12 @@ export function signatureKey(stat: { dev: number; ino: number }): string {
 export function sameTime(a: number, b: number): boolean {
   return Math.abs(a - b) < 0.002;
 }
+
+/**
+ * File times tick with the kernel's coarse clock (a few ms): a file read
+ * this soon after its mtime may still be written within the same tick, and
+ * size + mtime would then not show the later write. Such a state is not
+ * trusted as "unchanged" next time (as git does with racy index entries).
+ */
+const RACY_MS = 50;
+export const isRacy = (mtimeMs: number) => Date.now() - mtimeMs < RACY_MS;

@@ -98,7 +98,6 @@ export const handler = stepHandler(Input, async ({ jobId, scenarioId, scenarioNa
     },
     refArgs: ref,
     snapshotArgs: { ...ref, jobId },
-    testArgs: { ...ref, jobId, scenario: definition },
     releaseArgs: keep === undefined ? ref : { ...ref, keep },
   };
 });

@@ -164,6 +164,9 @@ const backupInput = (job: Job) => ({
   scenarios: job.scenarios.map(({ scenarioId, scenarioName }) => ({ scenarioId, scenarioName })),
 });
 
+/** What a master answers to send_checksums (the replica host name is not looked at by the workflow). */
+const CHECKSUMS_SENT = { files: 3, skipped: 1, throughSeq: { 'replica-1': 42 } };
+
 const SNAPSHOT = { output: { snapshotId: 'snap-1', takenAt: new Date().toISOString(), pauseMs: 3 } };
 
 /** A healthy replica agent; `override` answers some kinds differently. */
@@ -176,6 +179,7 @@ const agentWith =
     if (request.kind === 'backup')
       return { output: await backedUpSessions(request.args as unknown as BackupArgs) };
     if (request.kind === 'test') return { output: { passed: true, report: ['checksums match'] } };
+    if (request.kind === 'send_checksums') return { output: CHECKSUMS_SENT };
     if (request.kind === 'release_snapshots') return { output: { released: [], kept: 1 } };
     return { output: {} };
   };
@@ -320,17 +324,43 @@ describe('backup workflow, run locally', () => {
       backupInput(await backupJob([w])),
       agentWith({ test: { output: { passed: false, report: ['checksum mismatch in /srv/share/a'] } } }),
     );
-    expect(kindsOf(log)).toEqual(['test', 'resume']);
+    expect(kindsOf(log)).toEqual(['send_checksums', 'test', 'resume']);
     expect(output.scenarios[0].error.code).toBe('AE0457');
     expect(output.scenarios[0].error.message).toContain('checksum mismatch');
+    expect(await lockHolder(w.scenarioId)).toBe('free');
+  });
+
+  it('assured recovery stops before the test when the master cannot send its checksums', async () => {
+    const w = await world({ mode: 'assured_recovery' });
+    const { output, log } = await run(
+      'Backup',
+      backupInput(await backupJob([w])),
+      agentWith({ send_checksums: { fail: 'AE0465', message: 'scenario files is synchronizing' } }),
+    );
+    expect(kindsOf(log)).toEqual(['send_checksums', 'resume']);
+    expect(log[0]?.hostId).toBe(w.master.id);
+    expect(output.scenarios[0].error.code).toBe('AE0465');
+    expect(output.scenarios[0].error.message).toContain('synchronizing');
     expect(await lockHolder(w.scenarioId)).toBe('free');
   });
 
   it('assured recovery that passes marks the sessions application-consistent', async () => {
     const w = await world({ mode: 'assured_recovery' });
     const { output, log } = await run('Backup', backupInput(await backupJob([w])), agentWith());
-    expect(kindsOf(log)).toEqual(['test', 'snapshot', 'resume', 'backup', 'release_snapshots']);
-    expect(log.find((r) => r.kind === 'test')?.args).toMatchObject({ scenario: { id: w.scenarioId } });
+    expect(kindsOf(log)).toEqual([
+      'send_checksums',
+      'test',
+      'snapshot',
+      'resume',
+      'backup',
+      'release_snapshots',
+    ]);
+    // The master sends its checksums; the replica's test gets the master's answer with its scenario.
+    expect(log[0]?.hostId).toBe(w.master.id);
+    expect(log.find((r) => r.kind === 'test')?.args).toMatchObject({
+      scenario: { id: w.scenarioId },
+      masterChecksums: CHECKSUMS_SENT,
+    });
     expect((await getSession(output.scenarios[0].sessions[0]))?.applicationConsistent).toBe(true);
     // The AR report is written to the job's activity log.
     const { entries } = await listActivity(output.jobId, 50);

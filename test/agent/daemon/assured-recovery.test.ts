@@ -8,12 +8,13 @@
  * the binaries.
  */
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssuredRecoveryOutput } from '../../../core/agent-commands.js';
 import { replicaPathOf, type Scenario } from '../../../core/scenario.js';
+import { until } from '../../support/until.js';
 import {
   findPostgresBin,
   giveToPostgres,
@@ -72,6 +73,58 @@ describe('assured recovery test command', () => {
     );
     await rig.replica.resume(rig.scenario.id); // what the daemon's `resume` handler calls
     await converged(rig.root, path.join(rig.replicaDir, rig.root));
+  }, 60_000);
+
+  it('compares the copy with the master checksums; a bad or missing replica file fails the test, naming it', async () => {
+    const share = path.join(rig.root, 'master-sums');
+    await mkdir(share, { recursive: true });
+    await writeFile(path.join(share, 'kept.txt'), 'kept as the master has it');
+    await writeFile(path.join(share, 'rotted.bin'), Buffer.alloc(100_000, 3));
+    await writeFile(path.join(share, 'lost.txt'), 'lost on the replica');
+    await converged(rig.root, path.join(rig.replicaDir, rig.root));
+    // What the workflow's SendMasterChecksums step does on the master agent.
+    const sent = await until('the master to send its checksums', 20, () =>
+      rig.master.sendMasterChecksums(rig.scenario.id),
+    );
+    const ar = (masterChecksums: typeof sent) =>
+      rig.run('test', {
+        scenarioId: rig.scenario.id,
+        scenarioName: 'files',
+        jobId: 'job-ar',
+        scenario: rig.scenario,
+        masterChecksums,
+      });
+
+    const good = await ar(sent);
+    expect(good, JSON.stringify(good)).toMatchObject({ status: 'succeeded', output: { passed: true } });
+    const goodReport = AssuredRecoveryOutput.parse((good as { output: unknown }).output).report.join('\n');
+    expect(goodReport).toMatch(new RegExp(`; ${sent.files} compared with the master's checksums, 0 changed`));
+    expect(sent.files).toBeGreaterThanOrEqual(3);
+    await rig.replica.resume(rig.scenario.id);
+
+    // Damage the replica copy behind the engine's back: one flipped byte, one file gone.
+    const copyOf = (name: string) => path.join(rig.replicaDir, share, name);
+    const fd = await open(copyOf('rotted.bin'), 'r+');
+    await fd.write(Buffer.from([4]), 0, 1, 50_000);
+    await fd.close();
+    await rm(copyOf('lost.txt'));
+    const again = await until('the master to send its checksums again', 20, () =>
+      rig.master.sendMasterChecksums(rig.scenario.id),
+    );
+    const bad = await ar(again);
+    expect(bad, JSON.stringify(bad)).toMatchObject({ status: 'succeeded', output: { passed: false } });
+    const badReport = AssuredRecoveryOutput.parse((bad as { output: unknown }).output).report.join('\n');
+    expect(badReport).toMatch(/rotted\.bin: checksum [0-9a-f]{64} does not match the master's [0-9a-f]{64}/);
+    expect(badReport).toMatch(/lost\.txt: on the master, missing from the copy/);
+    expect(badReport).not.toMatch(/kept\.txt/);
+    await rig.replica.resume(rig.scenario.id);
+
+    // Repair the copy through replication, so the later tests see a healthy replica (new bytes in every
+    // block: capture sends only blocks that differ from what it sent before).
+    await writeFile(path.join(share, 'rotted.bin'), Buffer.alloc(100_000, 8));
+    await writeFile(path.join(share, 'lost.txt'), 'back again');
+    await converged(rig.root, path.join(rig.replicaDir, rig.root));
+    await rig.run('release_snapshots', { scenarioId: rig.scenario.id, scenarioName: 'files' });
   }, 60_000);
 
   it('refuses a scenario that does not name this host as a replica (AE0468)', async () => {

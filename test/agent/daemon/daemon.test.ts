@@ -80,6 +80,15 @@ class RecordingRuntime implements ReplicationRuntime {
   async rewind(): Promise<never> {
     throw new Error('not used by the daemon test');
   }
+  async sendMasterChecksums(): Promise<never> {
+    throw new Error('not used by the daemon test');
+  }
+  appliedSeq(): never {
+    throw new Error('not used by the daemon test');
+  }
+  takeMasterChecksums(): never {
+    throw new Error('not used by the daemon test');
+  }
   async close() {
     this.closed = true;
   }
