@@ -3,10 +3,12 @@
  * one table add per byte), cut points where the hash's top bits are zero,
  * and normalized chunking — a stricter mask before the average size and a
  * looser one after it — so chunk sizes cluster around the average. This is
- * the hot loop of a backup: no allocation, no bounds-checked helpers, int32
- * arithmetic only.
+ * the hot loop of a backup, so the rolling itself runs as WebAssembly
+ * (gear-kernel.ts); the cut points are exactly those of the plain JavaScript
+ * loop it replaced (pinned by test/agent/backup/chunker.test.ts).
  */
 import { createHash } from 'node:crypto';
+import { GearKernel } from './gear-kernel.js';
 
 export interface ChunkerParams {
   minSize: number;
@@ -27,6 +29,9 @@ const GEAR = (() => {
 function topBits(count: number): number {
   return count <= 0 ? 0 : (~0 << (32 - count)) | 0;
 }
+
+/** One kernel per thread (each CPU worker has its own), made on first use. */
+let kernel: GearKernel | undefined;
 
 export class GearChunker {
   private readonly maskStrict: number;
@@ -52,19 +57,11 @@ export class GearChunker {
     if (length <= minSize) return end;
     const limit = start + Math.min(length, maxSize);
     const normal = start + Math.min(length, avgSize);
-    const gear = GEAR;
-    const strict = this.maskStrict;
-    const loose = this.maskLoose;
-    let hash = 0;
-    let i = start + minSize;
-    for (; i < normal; i++) {
-      hash = ((hash << 1) + (gear[data[i] as number] as number)) | 0;
-      if ((hash & strict) === 0) return i + 1;
-    }
-    for (; i < limit; i++) {
-      hash = ((hash << 1) + (gear[data[i] as number] as number)) | 0;
-      if ((hash & loose) === 0) return i + 1;
-    }
+    kernel ??= new GearKernel(GEAR);
+    const strict = kernel.scan(data, start + minSize, normal, this.maskStrict, 0);
+    if (strict >= 0) return strict;
+    const loose = kernel.scan(data, normal, limit, this.maskLoose, kernel.hash);
+    if (loose >= 0) return loose;
     return limit;
   }
 }

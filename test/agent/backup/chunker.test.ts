@@ -1,5 +1,5 @@
 /** The content-defined chunker: size bounds, the size distribution (printed), and boundaries that survive an insertion. */
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { GearChunker } from '../../../agent/backup/gear-chunker.js';
 import { DEFAULT_CHUNKER } from '../../../agent/backup/repository.js';
@@ -41,6 +41,33 @@ describe('GearChunker', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(DEFAULT_CHUNKER.maxSize);
     expect(mean).toBeGreaterThan(DEFAULT_CHUNKER.avgSize * 0.7);
     expect(mean).toBeLessThan(DEFAULT_CHUNKER.avgSize * 1.5);
+  });
+
+  it('cuts exactly where the plain JavaScript gear loop did (the WebAssembly kernel changes no boundary)', () => {
+    // Fingerprints of the cut positions, recorded with the JavaScript loop before the kernel replaced
+    // it: a changed boundary would make every existing repository's chunks unmatchable (no dedup).
+    // A deterministic pseudo-random stream (AES-CTR keystream under a zero key) and repetitive text.
+    const pseudoRandom = createCipheriv('aes-128-ctr', Buffer.alloc(16), Buffer.alloc(16)).update(
+      Buffer.alloc(24 << 20),
+    );
+    const lines: string[] = [];
+    for (let n = 0, size = 0; size < 8 << 20; n++) {
+      const line = `line ${n} value ${(n * 2654435761) % 1000003} ${n % 7 ? 'ok' : 'retry'}\n`;
+      lines.push(line);
+      size += line.length;
+    }
+    const data = Buffer.concat([pseudoRandom, Buffer.from(lines.join('')).subarray(0, 8 << 20)]);
+    const fingerprint = (params: typeof DEFAULT_CHUNKER) => {
+      const cuts: number[] = [];
+      for (let s = 0; s < data.length; cuts.push(s)) s = new GearChunker(params).cut(data, s, data.length);
+      return `${cuts.length} ${createHash('sha256').update(cuts.join(',')).digest('hex')}`;
+    };
+    expect(fingerprint(DEFAULT_CHUNKER)).toBe(
+      '28 e480d308b7e9956ba1664430d63f482d3a86ddf5706204ddbcbb647024ef6f66',
+    );
+    expect(fingerprint({ minSize: 2048, avgSize: 8192, maxSize: 65536 })).toBe(
+      '3600 9d2dd6f5bab517e9eb9c7759669046d794921a8f09bcd8e081a28ca05227d1b7',
+    );
   });
 
   it('finds the same boundaries after bytes are inserted near the start', () => {
