@@ -4,6 +4,8 @@
  * restore destinations and failure codes the first e2e suite leaves out.
  * - A session restored into the replica flows back to the master, and
  *   replication runs again afterwards.
+ * - Assured recovery compares the replica with the master's checksums: it
+ *   passes, then fails with AE0457 naming a file damaged on the replica.
  * - AE0471: a scenario made without a backup mode is refused.
  * - AE0464: a restore to the master's original location while the master
  *   agent cannot stop replication (its process frozen with SIGSTOP, so the
@@ -147,6 +149,65 @@ describe('a scheduled backup through the CLI', () => {
     expect(log).toMatch(/session \d+ committed/);
     await e2e.cli(['jobs', 'delete', job.id]);
   }, 120_000);
+});
+
+describe('assured recovery through the CLI, with real agents', () => {
+  it('checks the replica against the master checksums: passes, then fails with AE0457 naming a damaged file', async () => {
+    const root = path.join(e2e.work, 'ar-data');
+    const replicaDir = path.join(e2e.work, 'ar-replica');
+    await mkdir(path.join(root, 'docs'), { recursive: true });
+    await writeFile(path.join(root, 'docs', 'contract.txt'), 'signed and kept\n');
+    await writeFile(path.join(root, 'ledger.bin'), Buffer.alloc(300_000, 1));
+    await e2e.cli([
+      'scenarios',
+      'create',
+      'ar-files',
+      '--type',
+      'fileserver',
+      '--master',
+      'demo-master',
+      '--replica',
+      `demo-replica:${replicaDir}`,
+      '--root',
+      root,
+      '--timeout',
+      String(AGENT_TIMEOUT_SECONDS),
+      '--mode',
+      'assured_recovery',
+    ]);
+    await e2e.cli(['scenarios', 'run', 'ar-files']);
+    await replicating('ar-files');
+
+    const passed = await e2e.finished(await e2e.json<Job>(['backup', 'ar-files']));
+    expect(passed.result, JSON.stringify(passed)).toBe('completed');
+    const report = (await activityOf(passed)).find((entry) =>
+      entry.message.includes('assured recovery passed'),
+    );
+    expect(report?.message).toMatch(
+      /2 files \(300016 bytes\) read back; 2 compared with the master's checksums/,
+    );
+
+    // A byte flipped in the replica's copy, behind the replication engine's back.
+    const copy = path.join(replicaDir, root, 'ledger.bin');
+    const damaged = Buffer.from(await readFile(copy));
+    damaged[123_456] = 2;
+    await writeFile(copy, damaged);
+    const failed = await e2e.finished(await e2e.json<Job>(['backup', 'ar-files']));
+    expect(failed.result).toBe('failed');
+    expect(failed.scenarios[0]?.error?.code).toBe('AE0457');
+    expect(failed.scenarios[0]?.error?.message).toMatch(
+      /ledger\.bin: checksum [0-9a-f]+ does not match the master's/,
+    );
+    expect(await activityOf(failed)).toContainEqual(
+      expect.objectContaining({ code: 'AE0457', severity: 'error' }),
+    );
+    // Replication was resumed after the failed test: a new master file still arrives.
+    await writeFile(path.join(root, 'after.txt'), 'written after the failed check\n');
+    await until('after.txt on the replica', 30, () =>
+      readFile(path.join(replicaDir, root, 'after.txt'), 'utf8'),
+    );
+    await e2e.cli(['scenarios', 'stop', 'ar-files']);
+  }, 150_000);
 });
 
 describe('failure codes through the CLI', () => {
