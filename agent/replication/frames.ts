@@ -116,15 +116,32 @@ function frameHead(type: FrameType, bodyLength: number): Buffer {
 
 /** Writes a frame and resolves when the socket can take more (back-pressure). */
 export function sendFrame(socket: Socket, type: FrameType, payload: Buffer | object): Promise<void> {
-  if (socket.destroyed) return Promise.reject(new Error('connection closed'));
   const body = Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload));
-  // A large body goes apart from its head: joining them copied every megabyte of records once more
-  // (TLS would also copy a corked pair into one buffer); small frames are cheaper joined.
-  let more: boolean;
-  if (body.length >= SEPARATE_BODY) {
-    socket.write(frameHead(type, body.length));
-    more = socket.write(body);
-  } else more = socket.write(Buffer.concat([frameHead(type, body.length), body]));
+  return sendFrameParts(socket, type, [body]);
+}
+
+/**
+ * Writes a frame whose payload is `parts` one after the other (a record's
+ * head and its data), without joining them: a large part goes to the socket
+ * on its own (joining copied every megabyte of records once more, and TLS
+ * would also copy a corked pair into one buffer); small pieces are joined
+ * with the frame head into one write.
+ */
+export function sendFrameParts(socket: Socket, type: FrameType, parts: Buffer[]): Promise<void> {
+  if (socket.destroyed) return Promise.reject(new Error('connection closed'));
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  let small: Buffer[] = [frameHead(type, length)];
+  let more = true;
+  for (const part of parts) {
+    if (part.length < SEPARATE_BODY) {
+      small.push(part);
+      continue;
+    }
+    if (small.length > 0) socket.write(small.length === 1 ? (small[0] as Buffer) : Buffer.concat(small));
+    small = [];
+    more = socket.write(part);
+  }
+  if (small.length > 0) more = socket.write(Buffer.concat(small));
   if (more) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (e?: Error) => {

@@ -9,7 +9,15 @@ import { connect, type TLSSocket } from 'node:tls';
 import type { TlsMaterial } from '../tls/certificates.js';
 import { clientOptions } from '../tls/peer-identity.js';
 import type { BandwidthLimit } from './bandwidth.js';
-import { encodeFrame, type Frame, FrameReader, FrameType, jsonOf, sendFrame } from './frames.js';
+import {
+  encodeFrame,
+  type Frame,
+  FrameReader,
+  FrameType,
+  jsonOf,
+  sendFrame,
+  sendFrameParts,
+} from './frames.js';
 import { encodeRecord, type JournalRecord, sequenceOf } from './records.js';
 import type { Spool, SpoolCursor } from './spool.js';
 import type { SyncPeer, SyncStatistics } from './sync-master.js';
@@ -203,15 +211,17 @@ export class Sender {
         }
         continue;
       }
-      const { records, cursor: nextCursor } = await this.h.spool.read(cursor, 1024 * 1024);
+      // Records just made durable come from memory, as their parts (see Spool.readParts).
+      const { records, cursor: nextCursor } = await this.h.spool.readParts(cursor, 1024 * 1024);
       cursor = nextCursor;
-      for (const buf of records) {
-        await this.h.bandwidth.take(buf.length);
-        await sendFrame(socket, FrameType.record, buf);
-        this.h.onBytesSent(buf.length);
-        sentSeq = sequenceOf(buf);
-        inflight.push({ seq: sentSeq, bytes: buf.length });
-        inflightBytes += buf.length;
+      for (const parts of records) {
+        const bytes = parts.reduce((n, p) => n + p.length, 0);
+        await this.h.bandwidth.take(bytes);
+        await sendFrameParts(socket, FrameType.record, parts);
+        this.h.onBytesSent(bytes);
+        sentSeq = sequenceOf(parts[0] as Buffer);
+        inflight.push({ seq: sentSeq, bytes });
+        inflightBytes += bytes;
       }
     }
   }

@@ -11,6 +11,11 @@
  *
  * Recovery on open: the last segment is scanned and cut at the first record
  * that is incomplete or fails its checksum (a torn tail from a crash).
+ *
+ * Records just made durable are also kept in memory (`recent`) until the
+ * reader moves past them, so the sender takes them from there instead of
+ * reading back what was written a moment ago; older records, and any
+ * reader that falls behind the memory bound, are read from the segments.
  */
 import { EventEmitter } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
@@ -41,15 +46,26 @@ export interface SpoolCursor {
 }
 
 const SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Memory the recent records may hold (their backing buffers, counted once each). */
+const RECENT_BYTES = 64 * 1024 * 1024;
 const READ_CHUNK = 4 * 1024 * 1024;
 const MIN_READ = 64 * 1024;
 const nameOf = (seq: number) => `${String(seq).padStart(16, '0')}.seg`;
 
+/** One durable record kept in memory: its encoded parts and where it ends in its segment. */
+interface RecentRecord {
+  seq: number;
+  parts: Buffer[];
+  segmentFirstSeq: number;
+  end: number;
+}
+
 export class Spool extends EventEmitter {
   private segments: Segment[] = [];
   private active!: { segment: Segment; fd: FileHandle; bytes: number };
+  private readonly recent: RecentRecords;
   private pending: {
-    bufs: Buffer[];
+    records: { seq: number; parts: Buffer[] }[];
     bytes: number;
     endSeq: number;
     resolve: () => void;
@@ -64,12 +80,20 @@ export class Spool extends EventEmitter {
   private constructor(
     readonly dir: string,
     private readonly segmentBytes: number,
+    recentBytes: number,
   ) {
     super();
+    this.recent = new RecentRecords(recentBytes);
   }
 
-  static async open(dir: string, segmentBytes = SEGMENT_BYTES): Promise<Spool> {
-    const spool = new Spool(dir, segmentBytes);
+  /** Memory held by records kept for the reader (backing buffers, each counted once). */
+  get memoryBytes(): number {
+    return this.recent.bytes;
+  }
+
+  /** `recentBytes` bounds the memory kept for the reader (see RecentRecords). */
+  static async open(dir: string, segmentBytes = SEGMENT_BYTES, recentBytes = RECENT_BYTES): Promise<Spool> {
+    const spool = new Spool(dir, segmentBytes, recentBytes);
     await spool.recover();
     return spool;
   }
@@ -136,16 +160,20 @@ export class Spool extends EventEmitter {
     this.active = { segment, fd, bytes: segment.durableBytes };
   }
 
-  /** Gives the records sequence numbers, appends them, and resolves once they are durable. */
+  /**
+   * Gives the records sequence numbers, appends them, and resolves once they
+   * are durable. A write record's data is kept as it is (for writev, then
+   * for the reader): the caller must not change it afterwards.
+   */
   append(records: UnsequencedRecord[]): Promise<JournalRecord[]> {
     if (this.closed) return Promise.reject(new Error('spool is closed'));
     const sequenced = records.map((r) => ({ ...r, seq: this.nextSeqValue++ }) as JournalRecord);
     // Encoded records go to writev as they are: joining them would copy every byte once more.
-    const bufs = sequenced.flatMap(encodeRecordParts);
-    const bytes = bufs.reduce((n, b) => n + b.length, 0);
+    const encoded = sequenced.map((r) => ({ seq: r.seq, parts: encodeRecordParts(r) }));
+    const bytes = encoded.reduce((n, e) => n + partsLength(e.parts), 0);
     return new Promise<JournalRecord[]>((resolve, reject) => {
       this.pending.push({
-        bufs,
+        records: encoded,
         bytes,
         endSeq: this.nextSeqValue,
         resolve: () => resolve(sequenced),
@@ -163,8 +191,20 @@ export class Spool extends EventEmitter {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0);
         try {
-          await this.active.fd.writev(batch.flatMap((b) => b.bufs));
+          await this.active.fd.writev(batch.flatMap((b) => b.records.flatMap((r) => r.parts)));
           await this.active.fd.datasync();
+          let end = this.active.bytes;
+          for (const b of batch) {
+            for (const r of b.records) {
+              end += partsLength(r.parts);
+              this.recent.add({
+                seq: r.seq,
+                parts: r.parts,
+                segmentFirstSeq: this.active.segment.firstSeq,
+                end,
+              });
+            }
+          }
           const bytes = batch.reduce((n, b) => n + b.bytes, 0);
           this.active.bytes += bytes;
           this.active.segment.durableBytes = this.active.bytes;
@@ -198,14 +238,40 @@ export class Spool extends EventEmitter {
     from: SpoolCursor | number,
     maxBytes = READ_CHUNK,
   ): Promise<{ records: Buffer[]; cursor: SpoolCursor }> {
+    const { records, cursor } = await this.readParts(from, maxBytes);
+    return {
+      records: records.map((parts) => (parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts))),
+      cursor,
+    };
+  }
+
+  /**
+   * As `read`, with each record as its encoded parts (a write record's data
+   * apart from its head), so the sender frames them without joining them.
+   * Records still in memory come from there; the reader is assumed to be
+   * the only one (one sender per spool), so what it moved past is dropped.
+   */
+  async readParts(
+    from: SpoolCursor | number,
+    maxBytes = READ_CHUNK,
+  ): Promise<{ records: Buffer[][]; cursor: SpoolCursor }> {
     let cursor: SpoolCursor =
       typeof from === 'number' ? { seq: from, segmentFirstSeq: -1, offset: 0 } : { ...from };
     if (cursor.seq < this.firstSeq) {
       throw new Error(`spool no longer holds record ${cursor.seq} (first held is ${this.firstSeq})`);
     }
-    const records: Buffer[] = [];
+    this.recent.dropBefore(cursor.seq);
+    const records: Buffer[][] = [];
     let bytes = 0;
     while (bytes < maxBytes) {
+      const kept = this.recent.at(cursor.seq);
+      if (kept) {
+        records.push(kept.parts);
+        bytes += partsLength(kept.parts);
+        cursor = { seq: kept.seq + 1, segmentFirstSeq: kept.segmentFirstSeq, offset: kept.end };
+        this.recent.dropBefore(cursor.seq);
+        continue;
+      }
       const index = this.segments.findIndex((s) => s.firstSeq <= cursor.seq && cursor.seq < s.endSeq);
       const segment = this.segments[index];
       if (!segment) break;
@@ -228,7 +294,7 @@ export class Spool extends EventEmitter {
         }
         if (!found || 'need' in found) break;
         if (found.seq >= cursor.seq) {
-          records.push(found.encoded);
+          records.push([found.encoded]);
           bytes += found.encoded.length;
           cursor.seq = found.seq + 1;
         }
@@ -248,6 +314,7 @@ export class Spool extends EventEmitter {
   }
 
   private async releaseNow(seq: number): Promise<void> {
+    this.recent.dropBefore(seq + 1);
     while (this.segments.length > 1) {
       const s = this.segments[0] as Segment;
       if (s.endSeq - 1 > seq || s === this.active.segment) break;
@@ -265,6 +332,7 @@ export class Spool extends EventEmitter {
   }
 
   private async discardNow(): Promise<void> {
+    this.recent.clear();
     const old = this.segments.filter((s) => s !== this.active.segment);
     this.segments = [this.active.segment];
     for (const s of old) await rm(s.path, { force: true });
@@ -285,6 +353,74 @@ export class Spool extends EventEmitter {
   async close(): Promise<void> {
     this.closed = true;
     await this.exclusive(() => this.active.fd.close());
+  }
+}
+
+const partsLength = (parts: Buffer[]) => parts.reduce((n, b) => n + b.length, 0);
+
+/**
+ * Recently durable records in sequence order, bounded by the memory they
+ * hold: a record's data is often a view of a larger read buffer, so the
+ * bound counts each backing buffer once, whole, while any record uses it.
+ */
+class RecentRecords {
+  private readonly list: RecentRecord[] = [];
+  private head = 0;
+  private readonly uses = new Map<ArrayBufferLike, number>();
+  private heldBytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  add(r: RecentRecord): void {
+    const last = this.list.at(-1);
+    // Sequence numbers are contiguous here; anything else (never expected) restarts the list.
+    if (last && last.seq + 1 !== r.seq) this.clear();
+    this.list.push(r);
+    for (const p of r.parts) this.hold(p.buffer, 1);
+    while (this.heldBytes > this.maxBytes && this.head < this.list.length) this.dropFirst();
+  }
+
+  at(seq: number): RecentRecord | undefined {
+    const first = this.list[this.head];
+    return first ? this.list[this.head + seq - first.seq] : undefined;
+  }
+
+  dropBefore(seq: number): void {
+    while (this.head < this.list.length && (this.list[this.head] as RecentRecord).seq < seq) this.dropFirst();
+  }
+
+  clear(): void {
+    this.list.length = 0;
+    this.head = 0;
+    this.uses.clear();
+    this.heldBytes = 0;
+  }
+
+  private dropFirst(): void {
+    const r = this.list[this.head] as RecentRecord;
+    for (const p of r.parts) this.hold(p.buffer, -1);
+    this.head++;
+    // Compact now and then instead of shifting on every drop.
+    if (this.head === this.list.length) this.clear();
+    else if (this.head >= 1024) {
+      this.list.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private hold(buffer: ArrayBufferLike, delta: 1 | -1): void {
+    const n = (this.uses.get(buffer) ?? 0) + delta;
+    if (n === 0) {
+      this.uses.delete(buffer);
+      this.heldBytes -= buffer.byteLength;
+    } else {
+      if (delta === 1 && n === 1) this.heldBytes += buffer.byteLength;
+      this.uses.set(buffer, n);
+    }
   }
 }
 
