@@ -1,10 +1,11 @@
 /** Hosts: enrollment (with the agent's credential), lookup, listing, heartbeats. */
 import { randomUUID } from 'node:crypto';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import { type EnrollHostRequest, Host } from '../../core/host.js';
 import { keys, withoutKeys } from '../../core/table.js';
 import { credentialItem, newSecret } from './credentials.js';
+import { putNamedItem } from './named-item.js';
 import { queryPage } from './partition-query.js';
 import { db, isConditionFailure, setExpression, tableName } from './table.js';
 
@@ -26,38 +27,12 @@ export async function enrollHost(request: EnrollHostRequest, enrolledBy: string)
   };
   const agentToken = newSecret('agent');
   const principal = { principalType: 'agent', principalId: `agent:${host.id}`, hostId: host.id } as const;
-  try {
-    await db().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName(),
-              Item: { ...keys.hostName(host.name), hostId: host.id },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          {
-            Put: {
-              TableName: tableName(),
-              Item: { ...keys.host(host.id), ...keys.hostListEntry(host.name), ...host },
-            },
-          },
-          {
-            Put: {
-              TableName: tableName(),
-              Item: credentialItem(agentToken, principal, `agent of ${host.name}`),
-            },
-          },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) {
-      throw new TidemarkError('Conflict', `a host named '${host.name}' is already enrolled`, 409, 'name');
-    }
-    throw error;
-  }
+  await putNamedItem({
+    claim: { ...keys.hostName(host.name), hostId: host.id },
+    item: { ...keys.host(host.id), ...keys.hostListEntry(host.name), ...host },
+    with: [credentialItem(agentToken, principal, `agent of ${host.name}`)],
+    taken: `a host named '${host.name}' is already enrolled`,
+  });
   return { host, agentToken };
 }
 

@@ -17,6 +17,7 @@ import {
 } from '../../core/scenario.js';
 import { type HostStatusRecord, ScenarioView, stateAfterReport } from '../../core/scenario-status.js';
 import { keys, withoutKeys } from '../../core/table.js';
+import { putNamedItem } from './named-item.js';
 import { queryPage } from './partition-query.js';
 import { db, isConditionFailure, setExpression, tableName } from './table.js';
 
@@ -36,32 +37,11 @@ export async function createScenario(request: CreateScenarioRequest): Promise<Sc
     version: 1,
     reports: {},
   };
-  try {
-    await db().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName(),
-              Item: { ...keys.scenarioName(scenario.name), scenarioId: scenario.id },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          {
-            Put: {
-              TableName: tableName(),
-              Item: { ...keys.scenario(scenario.id), ...keys.scenarioListEntry(scenario.name), ...scenario },
-            },
-          },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) {
-      throw new TidemarkError('Conflict', `a scenario named '${scenario.name}' already exists`, 409, 'name');
-    }
-    throw error;
-  }
+  await putNamedItem({
+    claim: { ...keys.scenarioName(scenario.name), scenarioId: scenario.id },
+    item: { ...keys.scenario(scenario.id), ...keys.scenarioListEntry(scenario.name), ...scenario },
+    taken: `a scenario named '${scenario.name}' already exists`,
+  });
   return scenario;
 }
 

@@ -22,6 +22,13 @@ async function backup(): Promise<Job> {
   return e2e.finished(await e2e.json<Job>(['backup', DEMO_SCENARIO]));
 }
 
+/** `restore start` of session `number` of the demo scenario with `options`, waited for to its end. */
+async function restoreSession(number: number, ...options: string[]): Promise<Job> {
+  return e2e.finished(
+    await e2e.json<Job>(['restore', 'start', DEMO_SCENARIO, '--session', String(number), ...options]),
+  );
+}
+
 async function sessionsOf(): Promise<Array<{ number: number; masterPaths: string[]; masterHost: string }>> {
   return (
     await e2e.json<{ sessions: Array<{ number: number; masterPaths: string[]; masterHost: string }> }>([
@@ -61,19 +68,7 @@ describe('backup and restore through the CLI, with real agents', () => {
 
   it('restores a whole session to an alternate folder, byte for byte as the master was', async () => {
     const target = path.join(e2e.work, 'by-session');
-    const job = await e2e.finished(
-      await e2e.json<Job>([
-        'restore',
-        'start',
-        DEMO_SCENARIO,
-        '--session',
-        String(first),
-        '--host',
-        'demo-replica',
-        '--to',
-        target,
-      ]),
-    );
+    const job = await restoreSession(first, '--host', 'demo-replica', '--to', target);
     expect(job.result, JSON.stringify(job.scenarios)).toBe('completed');
     expect(await treeHashes(path.join(target, e2e.demo.masterData))).toEqual(atFirst);
   });
@@ -91,20 +86,14 @@ describe('backup and restore through the CLI, with real agents', () => {
     expect(tree).toMatch(/recovery points of .*: \d+ \(.*\), \d+ \(/);
 
     const target = path.join(e2e.work, 'by-tree');
-    const job = await e2e.finished(
-      await e2e.json<Job>([
-        'restore',
-        'start',
-        DEMO_SCENARIO,
-        '--session',
-        String(first),
-        '--path',
-        e2e.master('projects/atlas'),
-        '--host',
-        'demo-master',
-        '--to',
-        target,
-      ]),
+    const job = await restoreSession(
+      first,
+      '--path',
+      e2e.master('projects/atlas'),
+      '--host',
+      'demo-master',
+      '--to',
+      target,
     );
     expect(job.result, JSON.stringify(job.scenarios)).toBe('completed');
     const restored = await treeHashes(path.join(target, e2e.demo.masterData));
@@ -120,21 +109,7 @@ describe('backup and restore through the CLI, with real agents', () => {
     expect(found).toContain(e2e.master('docs/added.txt'));
 
     const target = path.join(e2e.work, 'by-query');
-    const job = await e2e.finished(
-      await e2e.json<Job>([
-        'restore',
-        'start',
-        DEMO_SCENARIO,
-        '--session',
-        String(first),
-        '--pattern',
-        '*.txt',
-        '--host',
-        'demo-replica',
-        '--to',
-        target,
-      ]),
-    );
+    const job = await restoreSession(first, '--pattern', '*.txt', '--host', 'demo-replica', '--to', target);
     expect(job.result, JSON.stringify(job.scenarios)).toBe('completed');
     const expected = Object.fromEntries(Object.entries(atFirst).filter(([name]) => name.endsWith('.txt')));
     expect(await treeHashes(path.join(target, e2e.demo.masterData))).toEqual(expected);

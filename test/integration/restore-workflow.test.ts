@@ -21,6 +21,21 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Serves `host`'s commands until the job is done, the restore succeeding with one 5-byte file; the kinds run and the restore's arguments. */
+async function restoredBy(host: string, jobId: string) {
+  let restoreArgs: Record<string, unknown> | undefined;
+  const kinds = await world.serve(
+    host,
+    world.jobDone(jobId),
+    (kind) =>
+      kind === 'restore' ? { status: 'succeeded', output: { files: 1, bytes: 5, tmpFiles: [] } } : undefined,
+    (args) => {
+      restoreArgs = args;
+    },
+  );
+  return { kinds, restoreArgs };
+}
+
 describe('restore job end to end', () => {
   let scenarioId: string;
   let sessions: Array<{ number: number; masterPaths: string[] }>;
@@ -54,18 +69,7 @@ describe('restore job end to end', () => {
     });
     expect(submitted.status).toBe(201);
     const jobId = submitted.body.id as string;
-    let restoreArgs: Record<string, unknown> | undefined;
-    const kinds = await world.serve(
-      'rw-replica',
-      world.jobDone(jobId),
-      (kind) =>
-        kind === 'restore'
-          ? { status: 'succeeded', output: { files: 1, bytes: 5, tmpFiles: [] } }
-          : undefined,
-      (args) => {
-        restoreArgs = args;
-      },
-    );
+    const { kinds, restoreArgs } = await restoredBy('rw-replica', jobId);
     expect(kinds).toEqual(['restore']);
     expect(restoreArgs).toMatchObject({
       jobId,
@@ -94,18 +98,7 @@ describe('restore job end to end', () => {
       },
     });
     const jobId = submitted.body.id as string;
-    let restoreArgs: Record<string, unknown> | undefined;
-    const kinds = await world.serve(
-      'rw-master',
-      world.jobDone(jobId),
-      (kind) =>
-        kind === 'restore'
-          ? { status: 'succeeded', output: { files: 1, bytes: 5, tmpFiles: [] } }
-          : undefined,
-      (args) => {
-        restoreArgs = args;
-      },
-    );
+    const { kinds, restoreArgs } = await restoredBy('rw-master', jobId);
     expect(kinds).toEqual(['stop', 'restore']);
     expect(restoreArgs).toMatchObject({ directory: '/', paths: ['/srv/home/sub'] });
     expect(await world.jobOf(jobId)).toMatchObject({ result: 'completed' });
