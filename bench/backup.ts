@@ -237,11 +237,17 @@ interface Tool {
   size(): Promise<number | undefined>;
 }
 
+/** BENCH_BACKUP_CPU_PROF=<dir>: our children write V8 CPU profiles there (one per thread, workers too). */
+function profiling(op: string): string[] {
+  const dir = process.env.BENCH_BACKUP_CPU_PROF;
+  return dir && op !== 'init' ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, op)] : [];
+}
+
 function oursTool(bundle: string, storage: StorageSpec, kmsKeyId: string, source: string): Tool {
   const run = (args: Omit<ChildArgs, 'storage' | 'kmsKeyId'>) =>
     timed(
       process.execPath,
-      [bundle, CHILD_FLAG, JSON.stringify({ ...args, storage, kmsKeyId })],
+      [...profiling(args.op), bundle, CHILD_FLAG, JSON.stringify({ ...args, storage, kmsKeyId })],
       process.env,
     );
   return {
@@ -318,6 +324,8 @@ async function bundleChild(root: string): Promise<string> {
     format: 'esm',
     target: 'node20',
     outfile: path.join(path.dirname(outfile), 'cpu-worker.js'),
+    // A native addon: loaded from node_modules at run time, as an installed agent would.
+    external: ['@mongodb-js/zstd'],
     logLevel: 'error',
   });
   await build({
@@ -333,7 +341,7 @@ async function bundleChild(root: string): Promise<string> {
       // Aliased: bundled modules import createRequire themselves.
       js: "import { createRequire as benchCreateRequire } from 'node:module'; const require = benchCreateRequire(import.meta.url);",
     },
-    external: ['esbuild', '*/test/agent/backup/cloud.js'],
+    external: ['esbuild', '@mongodb-js/zstd', '*/test/agent/backup/cloud.js'],
     outfile,
     logLevel: 'error',
   });

@@ -150,7 +150,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     // Sealing runs while the next segment is read and cut; the budget bounds how far ahead.
     track(
       pool
-        .run<Uint8Array[]>({ op: 'seal', key, data, ranges: fresh })
+        .run<Uint8Array[]>({ op: 'seal', key, codec: repo.config.compression, data, ranges: fresh })
         .then(async (sealed) => {
           for (let i = 0; i < sealed.length; i++) {
             const blob = sealed[i] as Uint8Array;

@@ -78,10 +78,15 @@ export async function readPackBlobs(
   }
 }
 
-export function verifyBlob(repo: Repository, pack: string, hash: string, sealed: Buffer): Buffer {
+export async function verifyBlob(
+  repo: Repository,
+  pack: string,
+  hash: string,
+  sealed: Buffer,
+): Promise<Buffer> {
   let data: Buffer;
   try {
-    data = decompressBlob(repo.key.open(sealed, `chunk ${hash}`));
+    data = await decompressBlob(repo.key.open(sealed, `chunk ${hash}`));
   } catch (error) {
     throw new RepositoryCorrupted(`chunk ${hash} in pack ${pack} is corrupted: ${(error as Error).message}`);
   }

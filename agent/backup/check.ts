@@ -57,7 +57,7 @@ export async function checkRepository(
           problems.push(`pack ${pack} does not match its hash (corrupted)`);
         for (const [hash, offset, length] of entries) {
           try {
-            verifyBlob(repo, pack, hash, body.subarray(offset, offset + length));
+            await verifyBlob(repo, pack, hash, body.subarray(offset, offset + length));
             blobs++;
           } catch (error) {
             problems.push((error as Error).message);

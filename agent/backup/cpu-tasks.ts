@@ -1,10 +1,17 @@
 /** The messages the main thread sends to CPU workers (cpu-worker.ts), and the transfer rule. */
+import type { ChunkCodec } from './compression.js';
 import type { ChunkerParams } from './gear-chunker.js';
 
 export type CpuTask =
   | { op: 'cut'; data: Uint8Array; newStart: number; final: boolean; chunker: ChunkerParams }
   | { op: 'cutFiles'; paths: string[]; sizes: number[]; chunker: ChunkerParams }
-  | { op: 'seal'; key: Uint8Array; data: Uint8Array; ranges: Array<[start: number, end: number]> }
+  | {
+      op: 'seal';
+      key: Uint8Array;
+      codec: ChunkCodec;
+      data: Uint8Array;
+      ranges: Array<[start: number, end: number]>;
+    }
   | {
       op: 'open';
       key: Uint8Array;

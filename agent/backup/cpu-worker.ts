@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { compressBlobSync, decompressBlob } from './compression.js';
+import { compressChunk, decompressBlob } from './compression.js';
 import type { CpuTask } from './cpu-tasks.js';
 import { transferable } from './cpu-tasks.js';
 import { type ChunkerParams, GearChunker } from './gear-chunker.js';
@@ -23,7 +23,7 @@ function chunkerFor(params: ChunkerParams): GearChunker {
   return chunker;
 }
 
-function run(task: CpuTask): { result: unknown; transfer: ArrayBuffer[] } {
+async function run(task: CpuTask): Promise<{ result: unknown; transfer: ArrayBuffer[] }> {
   switch (task.op) {
     case 'cut': {
       const chunker = chunkerFor(task.chunker);
@@ -41,29 +41,33 @@ function run(task: CpuTask): { result: unknown; transfer: ArrayBuffer[] } {
     case 'seal': {
       const key = new RepoKey(Buffer.from(task.key));
       const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
-      const sealed = task.ranges.map(([start, end]) => key.seal(compressBlobSync(data.subarray(start, end))));
+      // One chunk at a time: zstd runs on libuv's thread pool, and this worker is one of the pool's slots.
+      const sealed: Buffer[] = [];
+      for (const [start, end] of task.ranges)
+        sealed.push(key.seal(await compressChunk(data.subarray(start, end), task.codec)));
       return { result: sealed, transfer: transferable(sealed) };
     }
     case 'open': {
       const key = new RepoKey(Buffer.from(task.key));
       const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
-      const out = task.blobs.map(([start, length, hash]) => {
+      const out: Array<Buffer | { error: string }> = [];
+      for (const [start, length, hash] of task.blobs) {
         try {
-          const plain = decompressBlob(key.open(data.subarray(start, start + length), `chunk ${hash}`));
-          if (createHash('sha256').update(plain).digest('hex') !== hash) return { error: 'hash' };
-          return plain;
+          const plain = await decompressBlob(key.open(data.subarray(start, start + length), `chunk ${hash}`));
+          if (createHash('sha256').update(plain).digest('hex') !== hash) out.push({ error: 'hash' });
+          else out.push(plain);
         } catch (error) {
-          return { error: (error as Error).message };
+          out.push({ error: (error as Error).message });
         }
-      });
+      }
       return { result: out, transfer: transferable(out.filter((o) => o instanceof Uint8Array)) };
     }
   }
 }
 
-parentPort?.on('message', ({ id, task }: { id: number; task: CpuTask }) => {
+parentPort?.on('message', async ({ id, task }: { id: number; task: CpuTask }) => {
   try {
-    const { result, transfer } = run(task);
+    const { result, transfer } = await run(task);
     parentPort?.postMessage({ id, result }, transfer);
   } catch (error) {
     parentPort?.postMessage({ id, error: (error as Error).message });

@@ -22,7 +22,8 @@ export const RepoConfig = z.strictObject({
   kmsKeyId: z.string(),
   wrappedKey: z.base64(),
   keyCheck: z.base64(),
-  compression: z.literal('brotli-1'),
+  /** How new chunks are compressed; `brotli-1` is how repositories made before zstd stay (see compression.ts). */
+  compression: z.enum(['brotli-1', 'zstd']),
   chunker: z.strictObject({
     minSize: z.number().int().min(64),
     avgSize: z.number().int().min(256),
@@ -93,7 +94,7 @@ export async function initRepository(
     kmsKeyId: wrapper.keyId,
     wrappedKey: wrapped.toString('base64'),
     keyCheck: key.seal(Buffer.from(KEY_CHECK)).toString('base64'),
-    compression: 'brotli-1',
+    compression: 'zstd',
     chunker,
   };
   await storage.put(keys.config, Buffer.from(JSON.stringify(config, null, 2)));

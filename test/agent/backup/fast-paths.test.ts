@@ -3,7 +3,8 @@
  * repository (key wrapped by moto's KMS): small files read and cut in
  * batches on the CPU workers (not through the view), a file that grew after
  * the scan read whole the ordinary way, views without a plain path still
- * read through the view, the compression probe, and packs written in parts.
+ * read through the view, the compression probe and codecs (zstd in new
+ * repositories, brotli kept in older ones), and packs written in parts.
  */
 import { createCipheriv } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,10 +12,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackup } from '../../../agent/backup/backup.js';
-import { compressBlobSync, decompressBlob, worthCompressing } from '../../../agent/backup/compression.js';
+import {
+  compressBlobSync,
+  compressChunk,
+  decompressBlob,
+  worthCompressing,
+} from '../../../agent/backup/compression.js';
 import { DirectoryView } from '../../../agent/backup/directory-view.js';
 import { KmsKeyWrapper } from '../../../agent/backup/key-wrapper.js';
-import { initRepository, type Repository } from '../../../agent/backup/repository.js';
+import { RepoIndex } from '../../../agent/backup/repo-index.js';
+import { initRepository, keys, openRepository, type Repository } from '../../../agent/backup/repository.js';
 import type { ViewStat } from '../../../agent/backup/snapshot-view.js';
 import { LocalDirectoryStorage } from '../../../agent/backup/storage-local.js';
 import { runRestore } from '../../../agent/restore/restore.js';
@@ -137,8 +144,8 @@ describe('backup fast paths', () => {
   });
 });
 
-describe('compression probe', () => {
-  it('skips compressing random chunks and compresses text and mixed ones; both decompress to the original', () => {
+describe('compression', () => {
+  it('skips compressing random chunks and compresses text and mixed ones; both decompress to the original', async () => {
     const random = seededBytes(1, MiB);
     const logs = text(MiB, 1);
     const mixed = Buffer.concat([seededBytes(2, MiB / 2), text(MiB / 2, 2)]);
@@ -147,9 +154,68 @@ describe('compression probe', () => {
     expect(worthCompressing(mixed)).toBe(true);
     for (const plain of [random, logs, mixed, text(1000, 3)]) {
       const stored = Buffer.concat(compressBlobSync(plain));
-      expect(decompressBlob(stored).equals(plain)).toBe(true);
+      expect((await decompressBlob(stored)).equals(plain)).toBe(true);
       if (plain !== random) expect(stored.length).toBeLessThan(plain.length);
     }
+  });
+
+  it('stores large chunks of a zstd repository with zstd, small ones and brotli-1 repositories with brotli', async () => {
+    const kinds = async (codec: 'zstd' | 'brotli-1') => {
+      const out: number[] = [];
+      for (const plain of [text(MiB, 4), text(64 * 1024, 5), seededBytes(3, MiB)]) {
+        const stored = Buffer.concat(await compressChunk(plain, codec));
+        expect((await decompressBlob(stored)).equals(plain)).toBe(true);
+        out.push(stored[0] as number);
+      }
+      return out;
+    };
+    // Kind bytes: 2 zstd, 1 brotli, 0 raw (random data is not worth compressing).
+    expect(await kinds('zstd')).toEqual([2, 1, 0]);
+    expect(await kinds('brotli-1')).toEqual([1, 1, 0]);
+    await expect(decompressBlob(Buffer.of(9, 1, 2))).rejects.toThrow('unknown compression kind 9');
+  });
+});
+
+/** The kind bytes (0 raw, 1 brotli, 2 zstd) of every chunk the repository stores. */
+async function storedKinds(repo: Repository): Promise<Set<number>> {
+  const kinds = new Set<number>();
+  for (const [hash, { pack, offset, length }] of (await RepoIndex.load(repo)).blobs) {
+    const sealed = await repo.storage.getRange(keys.pack(pack), offset, length);
+    kinds.add(repo.key.open(sealed, hash)[0] as number);
+  }
+  return kinds;
+}
+
+describe('repository formats', () => {
+  it('a new repository stores large text chunks with zstd and restores them', async () => {
+    const repo = await repoAt('zstd');
+    expect(repo.config.compression).toBe('zstd');
+    const { session } = await runBackup({
+      repo,
+      view: new DirectoryView(),
+      sources: [{ viewPath: source, masterPath: '/data' }],
+      masterHost: 'master-1',
+    });
+    expect([...(await storedKinds(repo))].sort()).toEqual([0, 1, 2]);
+    await expectRestored(repo, session, path.join(work, 'restore-zstd'));
+  });
+
+  it('a repository made before zstd (config brotli-1) keeps brotli and restores as before', async () => {
+    const storage = new LocalDirectoryStorage(path.join(work, 'brotli'));
+    const wrapper = new KmsKeyWrapper(cloud.kmsKeyId);
+    await initRepository(storage, wrapper);
+    // The config as an agent before zstd wrote it.
+    const config = JSON.parse((await storage.get(keys.config)).toString('utf8')) as Record<string, unknown>;
+    await storage.put(keys.config, Buffer.from(JSON.stringify({ ...config, compression: 'brotli-1' })));
+    const repo = await openRepository(storage, wrapper);
+    const { session } = await runBackup({
+      repo,
+      view: new DirectoryView(),
+      sources: [{ viewPath: source, masterPath: '/data' }],
+      masterHost: 'master-1',
+    });
+    expect([...(await storedKinds(repo))].sort()).toEqual([0, 1]);
+    await expectRestored(repo, session, path.join(work, 'restore-brotli'));
   });
 });
 
