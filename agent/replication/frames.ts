@@ -19,9 +19,12 @@ export const FrameType = {
   syncRecord: 10,
   syncEnd: 11,
   syncEndReply: 12,
+  /** Block hashes of a file as the replica computes them (a streamed syncHashes); syncHashesReply ends them. */
+  syncHashesPart: 13,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
+const KNOWN_TYPES = new Set<number>(Object.values(FrameType));
 const MAX_FRAME = 8 * 1024 * 1024;
 const SEPARATE_BODY = 64 * 1024;
 
@@ -64,7 +67,7 @@ export class FrameReader {
         throw new TidemarkError('AE0468', `frame length ${length} is out of range`);
       }
       const type = head.readUInt8(4);
-      if (type < 1 || type > 12) throw new TidemarkError('AE0468', `unknown frame type ${type}`);
+      if (!KNOWN_TYPES.has(type)) throw new TidemarkError('AE0468', `unknown frame type ${type}`);
       if (this.bytes < 4 + length) break;
       const frame = this.take(4 + length);
       frames.push({ type: type as FrameType, payload: frame.subarray(5) });

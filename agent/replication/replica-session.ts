@@ -54,6 +54,29 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
     socket.end();
     socket.destroy();
   };
+  /** Hashes a file for synchronization; streamed, each read's hashes go at once (syncHashesPart). */
+  const sendHashes = async (target: string, stream: boolean) => {
+    const fd = await open(target, 'r');
+    try {
+      let part: Buffer[] = [];
+      const layout = await dataLayout(target, await fd.stat());
+      const { hashes } = await hashBlocks(
+        fd,
+        stream ? (_i, _block, hash) => part.push(hash) : undefined,
+        stream
+          ? async () => {
+              if (socket.destroyed) throw new Error('connection closed');
+              if (part.length > 0) send(FrameType.syncHashesPart, Buffer.concat(part));
+              part = [];
+            }
+          : undefined,
+        layout,
+      );
+      send(FrameType.syncHashesReply, stream ? Buffer.concat(part) : hashes);
+    } finally {
+      await fd.close();
+    }
+  };
   const handle = async (frame: Frame) => {
     switch (frame.type) {
       case FrameType.record:
@@ -87,17 +110,17 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
         return;
       }
       case FrameType.syncHashes: {
-        const { path } = jsonOf<{ path: string }>(frame);
+        const { path, stream } = jsonOf<{ path: string; stream?: boolean }>(frame);
         const target = await scenario.applier.targetOf(path);
         const st = await lstat(target).catch(() => undefined);
         if (!st?.isFile()) return send(FrameType.syncHashesReply, Buffer.alloc(0));
-        const fd = await open(target, 'r');
-        try {
-          const layout = await dataLayout(target, await fd.stat());
-          send(FrameType.syncHashesReply, (await hashBlocks(fd, undefined, undefined, layout)).hashes);
-        } finally {
-          await fd.close();
-        }
+        const hashing = sendHashes(target, stream === true);
+        if (!stream) return hashing;
+        // Streamed: the master sends a block only after it has this side's hash of it, so the
+        // records that follow may be applied while the rest of the file is still being hashed.
+        hashing.catch((e) => {
+          if (!socket.destroyed) refuse(e);
+        });
         return;
       }
       case FrameType.syncEnd: {

@@ -107,6 +107,8 @@ export class Sender {
     this.socket = socket;
     const reader = new FrameReader();
     const replies: { resolve: (f: Frame) => void; reject: (e: Error) => void }[] = [];
+    /** Where the parts of a streamed syncHashes go until its reply comes. */
+    let onHashPart: ((part: Buffer) => void) | undefined;
     let failure: Error | undefined;
     const closed = new Promise<void>((resolve) => {
       const fail = (e: Error) => {
@@ -132,7 +134,8 @@ export class Sender {
           } else if (f.type === FrameType.error) {
             const { code, message } = jsonOf<{ code: string; message: string }>(f);
             socket.destroy(new Error(`refused by replica: ${code} ${message}`));
-          } else replies.shift()?.resolve(f);
+          } else if (f.type === FrameType.syncHashesPart) onHashPart?.(f.payload);
+          else replies.shift()?.resolve(f);
         }
       });
     });
@@ -166,7 +169,14 @@ export class Sender {
       if (why) {
         const peer: SyncPeer = {
           list: async (root) => jsonOf(await request(FrameType.syncList, { root })),
-          hashes: async (path) => (await request(FrameType.syncHashes, { path })).payload,
+          hashes: async (path, onPart) => {
+            onHashPart = onPart;
+            try {
+              return (await request(FrameType.syncHashes, { path, stream: onPart !== undefined })).payload;
+            } finally {
+              onHashPart = undefined;
+            }
+          },
           send: async (r) => {
             const buf = encodeRecord({ ...r, seq: 0 } as JournalRecord);
             await this.h.bandwidth.take(buf.length);

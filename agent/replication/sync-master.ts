@@ -10,7 +10,7 @@
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
-import { BLOCK_SIZE, hashAt, hashBlocks, isZero, ZERO_HASH } from './block-hash.js';
+import { BLOCK_SIZE, HASH_BYTES, hashAt, hashBlocks, isZero, ZERO_HASH } from './block-hash.js';
 import type { UnsequencedRecord } from './records.js';
 import { type SignatureStore, sameTime, signatureKey } from './signature-store.js';
 import { dataLayout } from './sparse-layout.js';
@@ -35,7 +35,12 @@ export interface ReplicaEntry {
 
 export interface SyncPeer {
   list(root: string): Promise<ReplicaEntry[]>;
-  hashes(path: string): Promise<Buffer>;
+  /**
+   * The replica's block hashes of `path`. With `onPart` the replica streams
+   * them as it reads (an older replica sends them all at the end): the parts
+   * in order, then the resolved rest, make the whole list.
+   */
+  hashes(path: string, onPart?: (part: Buffer) => void): Promise<Buffer>;
   send(record: UnsequencedRecord): Promise<void>;
 }
 
@@ -150,8 +155,14 @@ export async function synchronize(
 }
 
 /**
- * Block mode for one file: both sides hash at the same time (the replica its
- * copy, we ours), then only the differing blocks are read again and sent.
+ * Block mode for one file. Both sides hash at the same time (the replica
+ * its copy, we ours), and the comparison follows both as they go: a block is
+ * decided as soon as both hashes of it are known, and a differing run is
+ * read again and sent at once, so sending overlaps hashing instead of
+ * waiting for the slower side. The replica applies those records while it
+ * is still hashing: it has already hashed every block they touch. The
+ * truncate goes last for the same reason (it would change blocks not yet
+ * hashed); writes past the replica's end extend the file meanwhile.
  */
 async function sendDifferingBlocks(
   fd: FileHandle,
@@ -162,13 +173,20 @@ async function sendDifferingBlocks(
   send: (r: UnsequencedRecord) => Promise<void>,
   sigs: SignatureStore,
 ): Promise<void> {
-  const [theirs, mine] = await Promise.all([
-    peer.hashes(path),
-    hashBlocks(fd, undefined, undefined, await dataLayout(path, st)),
-  ]);
-  await send({ kind: 'truncate', path, size: st.size });
+  const theirs = new GrowingBuffer(Math.ceil(replicaSize / BLOCK_SIZE) * HASH_BYTES);
+  let theirsDone = false;
+  const theirsAll = peer
+    .hashes(path, (part) => theirs.append(part))
+    .then((rest) => {
+      theirs.append(rest);
+      theirsDone = true;
+    });
+  // Its failure is seen when it is awaited below; until then hashing goes on.
+  theirsAll.catch(() => undefined);
   const theirSize = Math.min(replicaSize, st.size);
-  const blocks = Math.ceil(mine.size / BLOCK_SIZE);
+  /** Our hash of each block and where the block ends (only the file's last block is short). */
+  const mine: { hash: Buffer; end: number }[] = [];
+  let decided = 0;
   let run: { offset: number; end: number } | undefined;
   const flush = async () => {
     if (!run) return;
@@ -177,22 +195,58 @@ async function sendDifferingBlocks(
     await send({ kind: 'write', path, offset: run.offset, data: data.subarray(0, bytesRead) });
     run = undefined;
   };
-  for (let i = 0; i < blocks; i++) {
-    const offset = i * BLOCK_SIZE;
-    const end = Math.min(offset + BLOCK_SIZE, mine.size);
-    const hash = hashAt(mine.hashes, i) as Buffer;
-    const same = end <= theirSize && hashAt(theirs, i)?.equals(hash);
-    // Past the replica's old end the truncate already made zeros: zero blocks need nothing.
-    const zeroTail = offset >= theirSize && end - offset === BLOCK_SIZE && hash.equals(ZERO_HASH);
-    if (same || zeroTail) {
-      await flush();
-      continue;
+  /** Decides every block whose two hashes are known (all of ours once the replica's list is complete). */
+  const decide = async () => {
+    const their = theirs.view();
+    const known = theirsDone ? mine.length : Math.min(mine.length, their.length / HASH_BYTES);
+    for (; decided < known; decided++) {
+      const offset = decided * BLOCK_SIZE;
+      const { hash, end } = mine[decided] as { hash: Buffer; end: number };
+      const same = end <= theirSize && hashAt(their, decided)?.equals(hash);
+      // Past the replica's old end the truncate makes zeros: zero blocks need nothing.
+      const zeroTail = offset >= theirSize && end - offset === BLOCK_SIZE && hash.equals(ZERO_HASH);
+      if (same || zeroTail) {
+        await flush();
+        continue;
+      }
+      if (run && (run.end !== offset || run.end - run.offset >= MAX_RUN)) await flush();
+      run ??= { offset, end };
+      run.end = end;
     }
-    if (run && (run.end !== offset || run.end - run.offset >= MAX_RUN)) await flush();
-    run ??= { offset, end };
-    run.end = end;
-  }
+  };
+  const ours = await hashBlocks(
+    fd,
+    (i, block, hash) => {
+      mine[i] = { hash, end: i * BLOCK_SIZE + block.length };
+    },
+    decide,
+    await dataLayout(path, st),
+  );
+  await theirsAll;
+  await decide();
   await flush();
+  await send({ kind: 'truncate', path, size: st.size });
   await send({ kind: 'attrs', path, mode: st.mode, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs });
-  await sigs.put(signatureKey(st), { size: mine.size, mtimeMs: st.mtimeMs, hashes: mine.hashes });
+  await sigs.put(signatureKey(st), { size: ours.size, mtimeMs: st.mtimeMs, hashes: ours.hashes });
+}
+
+/** Appends into one buffer, doubling it when full: the replica's hash list arrives in parts. */
+class GrowingBuffer {
+  private buf: Buffer;
+  length = 0;
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(capacity, HASH_BYTES));
+  }
+  append(part: Buffer): void {
+    if (this.length + part.length > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + part.length));
+      this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    part.copy(this.buf, this.length);
+    this.length += part.length;
+  }
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
 }
