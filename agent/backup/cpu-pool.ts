@@ -44,7 +44,7 @@ export class CpuPool {
   private readonly queue: Job[] = [];
   private nextId = 0;
 
-  constructor(private readonly size = availableParallelism()) {}
+  constructor(readonly size = availableParallelism()) {}
 
   /** Runs `task` on a free worker; the task's buffers move to it (see `transferable`). */
   run<T>(task: CpuTask): Promise<T> {

@@ -1,4 +1,5 @@
 /** The messages the main thread sends to CPU workers (cpu-worker.ts), and the transfer rule. */
+import type { CreateItem, PlaceItem } from '../restore/file-batches.js';
 import type { ChunkCodec } from './compression.js';
 import type { ChunkerParams } from './gear-chunker.js';
 
@@ -12,6 +13,8 @@ export type CpuTask =
       data: Uint8Array;
       ranges: Array<[start: number, end: number]>;
     }
+  | { op: 'createFiles'; items: CreateItem[] }
+  | { op: 'placeFiles'; items: PlaceItem[] }
   | {
       op: 'open';
       key: Uint8Array;

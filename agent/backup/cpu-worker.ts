@@ -1,11 +1,13 @@
 /**
  * The CPU worker: the per-chunk work of backup and restore, off the main
  * thread. `cut` finds chunk boundaries and hashes; `cutFiles` reads and cuts a batch of small files; `seal` compresses and
- * encrypts chosen chunks; `open` decrypts, decompresses and verifies blobs.
+ * encrypts chosen chunks; `open` decrypts, decompresses and verifies blobs; `createFiles` and
+ * `placeFiles` run a restore's per-file calls in batches (restore/file-batches.ts).
  * Buffers travel by transfer, not copy (see `transferable`).
  */
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
+import { createFiles, placeFiles } from '../restore/file-batches.js';
 import { compressChunk, decompressBlob } from './compression.js';
 import type { CpuTask } from './cpu-tasks.js';
 import { transferable } from './cpu-tasks.js';
@@ -47,6 +49,12 @@ async function run(task: CpuTask): Promise<{ result: unknown; transfer: ArrayBuf
         sealed.push(key.seal(await compressChunk(data.subarray(start, end), task.codec)));
       return { result: sealed, transfer: transferable(sealed) };
     }
+    case 'createFiles':
+      createFiles(task.items);
+      return { result: null, transfer: [] };
+    case 'placeFiles':
+      placeFiles(task.items);
+      return { result: null, transfer: [] };
     case 'open': {
       const key = new RepoKey(Buffer.from(task.key));
       const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);

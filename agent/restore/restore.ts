@@ -13,6 +13,8 @@ import path from 'node:path';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import { readPackBlobs } from '../backup/blob-reader.js';
 import { RepositoryCorrupted } from '../backup/corruption.js';
+import { cpuPool } from '../backup/cpu-pool.js';
+import type { CpuTask } from '../backup/cpu-tasks.js';
 import { Limiter } from '../backup/limiter.js';
 import { type ManifestEntry, readManifest } from '../backup/manifest.js';
 import { type BlobLocation, RepoIndex } from '../backup/repo-index.js';
@@ -20,6 +22,7 @@ import type { Repository } from '../backup/repository.js';
 import { ObjectMissing } from '../backup/storage.js';
 import { applyAttributes } from './attributes.js';
 import { makeDurable } from './durable.js';
+import { byDirectory, type CreateItem, type PlaceItem } from './file-batches.js';
 import { OpenFiles, type TempFile } from './open-files.js';
 import { packsNeedingRetrieval } from './retrieval.js';
 
@@ -134,8 +137,13 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       const dir = path.dirname(file.dest);
       if (!made.has(dir)) await mkdir(dir, { recursive: true });
       made.add(dir);
-      if (file.remaining === 0) await openFiles.createEmpty(file);
     }
+    // Every temp file exists before data arrives: sized where holes stay unwritten or nothing comes.
+    await inBatches(
+      files.map((f): CreateItem => [f.temp, f.holes || f.remaining === 0 ? f.size : -1]),
+      ([temp]) => temp,
+      (items) => ({ op: 'createFiles', items }),
+    );
     const limiter = new Limiter(options.concurrency ?? 4);
     // Chunks are written many at once (a range of small files is hundreds), bounded for file handles.
     const writes = new Limiter(32);
@@ -183,17 +191,18 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     result.writtenBeside.push({ path: dest, writtenAs: `${dest}.TMP` });
     return `${dest}.TMP`;
   };
-  // Independent files: overlap their attribute and rename calls on the thread pool.
-  const placing = new Limiter(16);
-  await Promise.all(
-    files.map((file) =>
-      placing.run(async () => {
-        await applyAttributes(file.temp, file.entry);
-        await rename(file.temp, finalName(file.dest));
-        result.entries++;
-      }),
+  await inBatches(
+    files.map(
+      ({ temp, dest, entry: { type, uid, gid, mode, atimeMs, mtimeMs } }): PlaceItem => [
+        temp,
+        finalName(dest),
+        { type, uid, gid, mode, atimeMs, mtimeMs },
+      ],
     ),
+    ([temp]) => temp,
+    (items) => ({ op: 'placeFiles', items }),
   );
+  result.entries += files.length;
   for (const entry of selected) {
     if (entry.type === 'symlink') {
       const dest = destOf(entry.path);
@@ -218,6 +227,12 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     result.entries++;
   }
   return result;
+}
+
+/** Runs per-file calls on the CPU workers, one batch per worker, each directory within one batch. */
+async function inBatches<T>(items: T[], pathOf: (item: T) => string, task: (batch: T[]) => CpuTask) {
+  const pool = cpuPool();
+  await Promise.all(byDirectory(items, pathOf, pool.size).map((batch) => pool.run(task(batch))));
 }
 
 function selectEntries(entries: ManifestEntry[], paths?: string[]): ManifestEntry[] {
