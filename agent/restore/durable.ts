@@ -11,9 +11,19 @@ import { Limiter } from '../backup/limiter.js';
 
 const run = promisify(execFile);
 
-/** Flushes `files` (written and closed) to stable storage; `dirs` are the directories that hold them. */
-export async function makeDurable(files: string[], dirs: Iterable<string>): Promise<void> {
-  if (files.length === 0) return;
+/** How `makeDurable` flushed: one syncfs per file system, or an fsync per file. */
+export type DurableMethod = 'syncfs' | 'fsync' | 'nothing';
+
+/**
+ * Flushes `files` (written and closed) to stable storage; `dirs` are the directories that hold them.
+ * `syncCommand` is coreutils `sync` unless a caller (a test of the fallback) names another.
+ */
+export async function makeDurable(
+  files: string[],
+  dirs: Iterable<string>,
+  syncCommand = 'sync',
+): Promise<DurableMethod> {
+  if (files.length === 0) return 'nothing';
   // One directory per file system is enough for syncfs.
   const byDevice = new Map<number, string>();
   for (const dir of dirs) {
@@ -21,8 +31,8 @@ export async function makeDurable(files: string[], dirs: Iterable<string>): Prom
     if (!byDevice.has(dev)) byDevice.set(dev, dir);
   }
   try {
-    await run('sync', ['-f', ...byDevice.values()]);
-    return;
+    await run(syncCommand, ['-f', ...byDevice.values()]);
+    return 'syncfs';
   } catch {
     // No coreutils `sync -f` (or it failed): fall back to an fsync per file.
   }
@@ -39,4 +49,5 @@ export async function makeDurable(files: string[], dirs: Iterable<string>): Prom
       }),
     ),
   );
+  return 'fsync';
 }
