@@ -248,11 +248,14 @@ async function startLsyncd(base: string, source: string, target: string): Promis
   return child;
 }
 
+/** SIGTERM, then SIGKILL after 5 s: an lsyncd once ignored a SIGTERM and hung the whole run. */
 async function stopChild(c: ChildProcess): Promise<void> {
   if (c.exitCode !== null) return;
   const done = new Promise((r) => c.once('exit', r));
   c.kill('SIGTERM');
+  const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
   await done;
+  clearTimeout(timer);
 }
 
 /** Polls (tightly) until `path` holds exactly `content`; returns when it does. */
