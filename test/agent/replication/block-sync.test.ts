@@ -19,6 +19,7 @@ import { BLOCK_SIZE, HASH_BYTES, hashBlocks } from '../../../agent/replication/b
 import type { UnsequencedRecord } from '../../../agent/replication/records.js';
 import { ReplicationEngine } from '../../../agent/replication/runtime.js';
 import { SignatureStore } from '../../../agent/replication/signature-store.js';
+import { dataLayout } from '../../../agent/replication/sparse-layout.js';
 import { type SyncPeer, synchronize } from '../../../agent/replication/sync-master.js';
 import { walkTree } from '../../../agent/replication/tree-walk.js';
 import { createCertificateAuthority, issueHostCertificate } from '../../../agent/tls/certificates.js';
@@ -135,6 +136,64 @@ describe('block synchronization with streamed hashes', () => {
     expect(last?.bytesSent).toBeGreaterThan(expected - BLOCK_SIZE);
     expect(last?.bytesSent).toBeLessThanOrEqual(expected);
     expect((await readFile(join(target, 'big'))).equals(big)).toBe(true);
+  }, 60_000);
+
+  it('synchronizes a sparse 9 GiB file: its hash list (9 MiB) streams in parts under the 8 MiB frame limit', async () => {
+    const base = await tempDir();
+    const root = join(base, 'share');
+    const replicaCopy = join(base, 'replica-copy');
+    await mkdir(root);
+    const GIB = 1024 * MIB;
+    const island = randomBytes(BLOCK_SIZE);
+    for (const [path, at] of [
+      [join(root, 'huge'), 8 * GIB + 3 * BLOCK_SIZE],
+      [replicaCopy, 8 * GIB + 5 * BLOCK_SIZE],
+    ] as const) {
+      await writeFile(path, Buffer.alloc(0));
+      await truncate(path, 9 * GIB);
+      const fd = await open(path, 'r+');
+      await fd.write(island, 0, island.length, at);
+      await fd.close();
+    }
+    const sigs = new SignatureStore(join(base, 'sigs'));
+    await sigs.open();
+    const sent: UnsequencedRecord[] = [];
+    let largestPart = 0;
+    const peer: SyncPeer = {
+      list: async () => (await walkTree(root)).map((e) => (e.kind === 'file' ? { ...e, mtimeMs: 1 } : e)),
+      hashes: async (_path, onPart) => {
+        const fd = await open(replicaCopy, 'r');
+        try {
+          let part: Buffer[] = [];
+          await hashBlocks(
+            fd,
+            (_i, _block, hash) => part.push(hash),
+            async () => {
+              const b = Buffer.concat(part);
+              largestPart = Math.max(largestPart, b.length);
+              onPart?.(b);
+              part = [];
+            },
+            await dataLayout(replicaCopy, await fd.stat()),
+          );
+          return Buffer.concat(part);
+        } finally {
+          await fd.close();
+        }
+      },
+      send: async (record) => {
+        sent.push(record);
+      },
+    };
+    await synchronize('block', await walkTree(root), [root], peer, sigs);
+    // Two blocks differ (the island moved); the 9 MiB of hashes never needed one large frame.
+    const writes = sent.filter((r) => r.kind === 'write') as Extract<UnsequencedRecord, { kind: 'write' }>[];
+    expect(writes.map((w) => [w.offset, w.data.length])).toEqual([
+      [8 * GIB + 3 * BLOCK_SIZE, BLOCK_SIZE],
+      [8 * GIB + 5 * BLOCK_SIZE, BLOCK_SIZE],
+    ]);
+    expect(largestPart).toBeGreaterThan(0);
+    expect(largestPart).toBeLessThanOrEqual(8 * 1024);
   }, 60_000);
 
   for (const streamed of [true, false]) {
