@@ -7,7 +7,8 @@
  * are measured the same way; ours runs from an esbuild bundle under plain
  * node, as the agent would ship. Measures: full backup throughput,
  * unchanged re-backup time, repository growth after ~1% of files are
- * edited, restore throughput, peak memory. The machine is small and shared,
+ * edited, restore throughput, CPU time (user + system) of the full backup
+ * and the restore, peak memory. The machine is small and shared,
  * so every measure is repeated (BENCH_BACKUP_RUNS, default 3) and the
  * median reported. The last line is one JSON array, one object per measure,
  * `ratio` = ours / peer.
@@ -195,15 +196,17 @@ async function digestTree(root: string): Promise<Map<string, string>> {
 interface Timed {
   seconds: number;
   maxRssMiB: number;
+  /** User + system CPU seconds of the process and its threads: steadier than wall time on a shared machine. */
+  cpuSeconds: number;
   stdout: string;
 }
 
-/** Runs a command under /usr/bin/time: wall time from here, peak RSS from the kernel's rusage. */
+/** Runs a command under /usr/bin/time: wall time from here, peak RSS and CPU time from the kernel's rusage. */
 async function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
   const rssFile = path.join(tmpdir(), `tm-bench-time-${process.pid}`);
   const started = performance.now();
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, command, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, command, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -223,9 +226,16 @@ async function timed(command: string, args: string[], env: NodeJS.ProcessEnv): P
     );
   });
   const seconds = (performance.now() - started) / 1000;
-  const maxRssKiB = Number((await readFile(rssFile, 'utf8')).trim().split('\n').at(-1));
+  const [maxRssKiB, user, sys] = ((await readFile(rssFile, 'utf8')).trim().split('\n').at(-1) ?? '')
+    .split(' ')
+    .map(Number);
   await rm(rssFile, { force: true });
-  return { seconds, maxRssMiB: maxRssKiB / 1024, stdout };
+  return {
+    seconds,
+    maxRssMiB: (maxRssKiB ?? Number.NaN) / 1024,
+    cpuSeconds: (user ?? Number.NaN) + (sys ?? Number.NaN),
+    stdout,
+  };
 }
 
 interface Tool {
@@ -305,7 +315,30 @@ function median(values: number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-type Measure = 'full' | 'unchanged' | 'growth' | 'restore' | 'rssBackup' | 'rssRestore' | 'stored';
+type Measure =
+  | 'full'
+  | 'unchanged'
+  | 'growth'
+  | 'restore'
+  | 'cpuBackup'
+  | 'cpuRestore'
+  | 'rssBackup'
+  | 'rssRestore'
+  | 'stored';
+
+function emptyResults(): Record<Measure, number[]> {
+  return {
+    full: [],
+    unchanged: [],
+    growth: [],
+    restore: [],
+    cpuBackup: [],
+    cpuRestore: [],
+    rssBackup: [],
+    rssRestore: [],
+    stored: [],
+  };
+}
 
 async function bundleChild(root: string): Promise<string> {
   const { build } = await import('esbuild');
@@ -367,8 +400,8 @@ export async function runBackupBenchmark(): Promise<void> {
   const bundle = await bundleChild(repoRoot);
   const cloud = await startTestCloud();
   const results: Record<'ours' | 'restic', Record<Measure, number[]>> = {
-    ours: { full: [], unchanged: [], growth: [], restore: [], rssBackup: [], rssRestore: [], stored: [] },
-    restic: { full: [], unchanged: [], growth: [], restore: [], rssBackup: [], rssRestore: [], stored: [] },
+    ours: emptyResults(),
+    restic: emptyResults(),
   };
   try {
     for (let run = 0; run < runs; run++) {
@@ -400,9 +433,10 @@ export async function runBackupBenchmark(): Promise<void> {
         const t = await tool.backup();
         results[tool.name].full.push(datasetBytes / MiB / t.seconds);
         results[tool.name].rssBackup.push(t.maxRssMiB);
+        results[tool.name].cpuBackup.push(t.cpuSeconds);
         results[tool.name].stored.push(((await tool.size()) ?? Number.NaN) / MiB);
         console.log(
-          `run ${run} ${tool.name} full backup: ${t.seconds.toFixed(2)} s, max RSS ${t.maxRssMiB.toFixed(0)} MiB`,
+          `run ${run} ${tool.name} full backup: ${t.seconds.toFixed(2)} s, CPU ${t.cpuSeconds.toFixed(2)} s, max RSS ${t.maxRssMiB.toFixed(0)} MiB`,
         );
       }
       for (const tool of tools) {
@@ -426,8 +460,9 @@ export async function runBackupBenchmark(): Promise<void> {
         const t = await tool.restore(target);
         results[tool.name].restore.push(datasetBytes / MiB / t.seconds);
         results[tool.name].rssRestore.push(t.maxRssMiB);
+        results[tool.name].cpuRestore.push(t.cpuSeconds);
         console.log(
-          `run ${run} ${tool.name} restore: ${t.seconds.toFixed(2)} s, max RSS ${t.maxRssMiB.toFixed(0)} MiB`,
+          `run ${run} ${tool.name} restore: ${t.seconds.toFixed(2)} s, CPU ${t.cpuSeconds.toFixed(2)} s, max RSS ${t.maxRssMiB.toFixed(0)} MiB`,
         );
         if (expected) {
           // restic restores the absolute source path under the target.
@@ -453,6 +488,8 @@ export async function runBackupBenchmark(): Promise<void> {
     { measure: `unchanged re-backup time (${target})`, key: 'unchanged', unit: 's' },
     { measure: `repository growth after editing 1% of files (${target})`, key: 'growth', unit: 'MiB' },
     { measure: `restore throughput (${target})`, key: 'restore', unit: 'MiB/s' },
+    { measure: `full backup CPU time, user + system (${target})`, key: 'cpuBackup', unit: 's' },
+    { measure: `restore CPU time, user + system (${target})`, key: 'cpuRestore', unit: 's' },
     { measure: 'peak memory, full backup (max RSS)', key: 'rssBackup', unit: 'MiB' },
     { measure: 'peak memory, restore (max RSS)', key: 'rssRestore', unit: 'MiB' },
     { measure: `repository size after full backup (${target})`, key: 'stored', unit: 'MiB' },

@@ -1,4 +1,5 @@
 /** The messages the main thread sends to CPU workers (cpu-worker.ts), and the transfer rule. */
+import type { RangeBlob } from '../restore/blob-writer.js';
 import type { CreateItem, PlaceItem } from '../restore/file-batches.js';
 import type { ChunkCodec } from './compression.js';
 import type { ChunkerParams } from './gear-chunker.js';
@@ -15,12 +16,7 @@ export type CpuTask =
     }
   | { op: 'createFiles'; items: CreateItem[] }
   | { op: 'placeFiles'; items: PlaceItem[] }
-  | {
-      op: 'open';
-      key: Uint8Array;
-      data: Uint8Array;
-      blobs: Array<[start: number, length: number, hash: string]>;
-    };
+  | { op: 'restoreBlobs'; key: Uint8Array; data: Uint8Array; blobs: RangeBlob[] };
 
 /**
  * The ArrayBuffers under `views` that may move to the other thread instead of being copied. Node

@@ -1,14 +1,15 @@
 /**
  * The CPU worker: the per-chunk work of backup and restore, off the main
  * thread. `cut` finds chunk boundaries and hashes; `cutFiles` reads and cuts a batch of small files; `seal` compresses and
- * encrypts chosen chunks; `open` decrypts, decompresses and verifies blobs; `createFiles` and
- * `placeFiles` run a restore's per-file calls in batches (restore/file-batches.ts).
+ * encrypts chosen chunks; `restoreBlobs` verifies a fetched range's blobs and writes them into the
+ * restore's temp files (restore/blob-writer.ts); `createFiles` and `placeFiles` run a restore's
+ * per-file calls in batches (restore/file-batches.ts).
  * Buffers travel by transfer, not copy (see `transferable`).
  */
-import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
+import { writeRangeBlobs } from '../restore/blob-writer.js';
 import { createFiles, placeFiles } from '../restore/file-batches.js';
-import { compressChunk, decompressBlob } from './compression.js';
+import { compressChunk } from './compression.js';
 import type { CpuTask } from './cpu-tasks.js';
 import { transferable } from './cpu-tasks.js';
 import { type ChunkerParams, GearChunker } from './gear-chunker.js';
@@ -55,20 +56,10 @@ async function run(task: CpuTask): Promise<{ result: unknown; transfer: ArrayBuf
     case 'placeFiles':
       placeFiles(task.items);
       return { result: null, transfer: [] };
-    case 'open': {
+    case 'restoreBlobs': {
       const key = new RepoKey(Buffer.from(task.key));
       const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
-      const out: Array<Buffer | { error: string }> = [];
-      for (const [start, length, hash] of task.blobs) {
-        try {
-          const plain = await decompressBlob(key.open(data.subarray(start, start + length), `chunk ${hash}`));
-          if (createHash('sha256').update(plain).digest('hex') !== hash) out.push({ error: 'hash' });
-          else out.push(plain);
-        } catch (error) {
-          out.push({ error: (error as Error).message });
-        }
-      }
-      return { result: out, transfer: transferable(out.filter((o) => o instanceof Uint8Array)) };
+      return { result: await writeRangeBlobs(key, data, task.blobs), transfer: [] };
     }
   }
 }

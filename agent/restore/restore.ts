@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TidemarkError } from '../../core/error-catalogue.js';
-import { readPackBlobs } from '../backup/blob-reader.js';
 import { RepositoryCorrupted } from '../backup/corruption.js';
 import { cpuPool } from '../backup/cpu-pool.js';
 import type { CpuTask } from '../backup/cpu-tasks.js';
@@ -21,9 +20,10 @@ import { type BlobLocation, RepoIndex } from '../backup/repo-index.js';
 import type { Repository } from '../backup/repository.js';
 import { ObjectMissing } from '../backup/storage.js';
 import { applyAttributes } from './attributes.js';
+import type { Place } from './blob-writer.js';
 import { makeDurable } from './durable.js';
 import { byDirectory, type CreateItem, type PlaceItem } from './file-batches.js';
-import { OpenFiles, type TempFile } from './open-files.js';
+import { restorePackBlobs } from './pack-reader.js';
 import { packsNeedingRetrieval } from './retrieval.js';
 
 export interface RestoreOptions {
@@ -53,9 +53,15 @@ export interface RestoreResult {
   writtenBeside: Array<{ path: string; writtenAs: string }>;
 }
 
-interface PendingFile extends TempFile {
+interface PendingFile {
   entry: ManifestEntry;
   dest: string;
+  temp: string;
+  size: number;
+  /** Whether the chunks leave a gap (a hole) the file's size must cover. */
+  holes?: boolean;
+  /** Chunks to write: a file with none (empty, or all holes) is only sized. */
+  remaining: number;
 }
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
@@ -128,7 +134,6 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
   result.needsRetrieval = await packsNeedingRetrieval(repo.storage, byPack.keys());
   if (result.needsRetrieval.length > 0) return { ...result, status: 'needs_retrieval' };
 
-  const openFiles = new OpenFiles();
   const made = new Set<string>();
   try {
     for (const entry of selected)
@@ -145,30 +150,20 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       (items) => ({ op: 'createFiles', items }),
     );
     const limiter = new Limiter(options.concurrency ?? 4);
-    // Chunks are written many at once (a range of small files is hundreds), bounded for file handles.
-    const writes = new Limiter(32);
+    const placesOf = (hash: string): Place[] =>
+      (targets.get(hash) ?? []).map(({ file, offset }) => [file.temp, offset]);
     let failed = false;
     // Settle every pack before cleaning up, so no write lands after the temp files are removed.
     const outcomes = await Promise.allSettled(
       [...byPack].map(([pack, blobs]) =>
         limiter.run(async () => {
           if (failed) return;
-          await readPackBlobs(
-            repo,
-            pack,
-            blobs,
-            async (hash, data) => {
-              const places = targets.get(hash) ?? [];
-              await writes.run(() =>
-                Promise.all(places.map(({ file, offset }) => openFiles.write(file, data, offset))),
-              );
-              result.bytes += data.length * places.length;
+          result.bytes += await restorePackBlobs(repo, pack, blobs, placesOf, options.rangeBytes).catch(
+            (error: unknown) => {
+              failed = true;
+              throw error;
             },
-            options.rangeBytes,
-          ).catch((error: unknown) => {
-            failed = true;
-            throw error;
-          });
+          );
         }),
       ),
     );
@@ -180,7 +175,6 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       made,
     );
   } catch (error) {
-    await openFiles.closeAll();
     await Promise.all(files.map((f) => rm(f.temp, { force: true })));
     throw error;
   }
