@@ -152,6 +152,10 @@ describe('compression', () => {
     expect(worthCompressing(random)).toBe(false);
     expect(worthCompressing(logs)).toBe(true);
     expect(worthCompressing(mixed)).toBe(true);
+    // Small chunks: a sample's byte entropy decides; under 8 KiB they are always compressed.
+    expect(worthCompressing(seededBytes(4, 12 * 1024))).toBe(false);
+    expect(worthCompressing(text(12 * 1024, 4))).toBe(true);
+    expect(worthCompressing(seededBytes(5, 4000))).toBe(true);
     for (const plain of [random, logs, mixed, text(1000, 3)]) {
       const stored = Buffer.concat(compressBlobSync(plain));
       expect((await decompressBlob(stored)).equals(plain)).toBe(true);
@@ -162,16 +166,16 @@ describe('compression', () => {
   it('stores large chunks of a zstd repository with zstd, small ones and brotli-1 repositories with brotli', async () => {
     const kinds = async (codec: 'zstd' | 'brotli-1') => {
       const out: number[] = [];
-      for (const plain of [text(MiB, 4), text(64 * 1024, 5), seededBytes(3, MiB)]) {
+      for (const plain of [text(MiB, 4), text(64 * 1024, 5), seededBytes(3, MiB), seededBytes(6, 20_000)]) {
         const stored = Buffer.concat(await compressChunk(plain, codec));
         expect((await decompressBlob(stored)).equals(plain)).toBe(true);
         out.push(stored[0] as number);
       }
       return out;
     };
-    // Kind bytes: 2 zstd, 1 brotli, 0 raw (random data is not worth compressing).
-    expect(await kinds('zstd')).toEqual([2, 1, 0]);
-    expect(await kinds('brotli-1')).toEqual([1, 1, 0]);
+    // Kind bytes: 2 zstd, 1 brotli, 0 raw (random data, large or small, is not worth compressing).
+    expect(await kinds('zstd')).toEqual([2, 1, 0, 0]);
+    expect(await kinds('brotli-1')).toEqual([1, 1, 0, 0]);
     await expect(decompressBlob(Buffer.of(9, 1, 2))).rejects.toThrow('unknown compression kind 9');
   });
 });
