@@ -18,6 +18,7 @@
  *   the scenario's target folder.
  */
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import {
   chmod,
@@ -61,6 +62,12 @@ export class Applier {
   /** Directories whose entries changed (a file moved into place, a rename, a removal): fsynced too before an ack. */
   private readonly touchedDirs = new Set<string>();
   private readonly stagingDir: string;
+  /**
+   * The file the last write went to, kept open: a large change arrives as
+   * consecutive write records to one file, and an open and a close per
+   * record were most of the replica's apply time.
+   */
+  private heldWrite: { file: string; fd: FileHandle; ino: number } | undefined;
   /** The master's checksums received for assured recovery (master-checksums.ts). */
   readonly masterChecksums = new MasterChecksumLedger();
 
@@ -113,6 +120,7 @@ export class Applier {
     // Before applying: a record that fails half way has still touched its file.
     if (sequenced) this.masterChecksums.observe(r);
     else this.masterChecksums.forget();
+    if (r.kind !== 'write') await this.releaseHeldWrite();
     await this.applyOne(r);
     if (sequenced) {
       const buf = Buffer.alloc(8);
@@ -128,6 +136,7 @@ export class Applier {
    * then the applied sequence number.
    */
   async flush(): Promise<void> {
+    await this.releaseHeldWrite();
     const files = [...this.touched];
     const dirs = [...this.touchedDirs];
     this.touched.clear();
@@ -152,7 +161,15 @@ export class Applier {
   }
 
   async close(): Promise<void> {
+    await this.releaseHeldWrite();
     await this.seqFd?.close();
+  }
+
+  /** Closes the file kept open for consecutive writes (any other record may move, replace or remove it). */
+  private async releaseHeldWrite(): Promise<void> {
+    const held = this.heldWrite;
+    this.heldWrite = undefined;
+    await held?.fd.close();
   }
 
   /** The replica path of a master path, refused when it lies outside the scenario's roots. */
@@ -196,25 +213,26 @@ export class Applier {
       case 'write': {
         const staging = this.staged.get(path);
         const file = staging ?? path;
+        let held = this.heldWrite?.file === file ? this.heldWrite : undefined;
         if (!staging) {
-          const size = (await lstat(path).catch(() => undefined))?.size;
+          const st = await lstat(path).catch(() => undefined);
+          // Replaced by someone else while held (a restore into the replica, a rewind): write the new file.
+          if (held && held.ino !== st?.ino) held = undefined;
           // Also for an append (overlap 0): a snapshot must learn the size the file had before it grows.
-          if (size !== undefined) {
-            const overlap = Math.max(0, Math.min(r.data.length, size - r.offset));
+          if (st !== undefined) {
+            const overlap = Math.max(0, Math.min(r.data.length, st.size - r.offset));
             await this.hook((h) => h.beforeOverwrite(path, r.offset, overlap));
           }
           await undo.beforeRange(path, r.offset, r.data.length);
-          await mkdir(dirname(path), { recursive: true });
+          if (!held) await mkdir(dirname(path), { recursive: true });
         }
-        const fd = await open(file, 'a').then(async (f) => {
-          await f.close();
-          return open(file, 'r+');
-        });
-        try {
-          await fd.write(r.data, 0, r.data.length, r.offset);
-        } finally {
-          await fd.close();
+        if (!held) {
+          await this.releaseHeldWrite();
+          const fd = await open(file, constants.O_RDWR | constants.O_CREAT, 0o666);
+          held = { file, fd, ino: (await fd.stat()).ino };
+          this.heldWrite = held;
         }
+        await held.fd.write(r.data, 0, r.data.length, r.offset);
         this.touched.add(file);
         return;
       }

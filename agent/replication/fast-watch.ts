@@ -7,10 +7,14 @@
  * this misses (directories past the cap, a watch lost to a rename) still
  * arrives, 50 ms later.
  *
- * Only an event after a quiet spell on its path is passed on; the rest of a
- * burst, and a file written without pause (a log, a large copy), are left
- * to @parcel/watcher's settled batches, so a growing file is not re-read
- * more often than before.
+ * Only an event after a quiet spell on its path is passed on at once; the
+ * rest of a burst, and a file written without pause (a log, a large copy),
+ * are passed on once together when the burst settles (at most every
+ * second), so a growing file is not re-read more often than before. That
+ * trailing edge is not optional: after some bursts of renames across
+ * directories @parcel/watcher 2.6 stops reporting anything at all (seen
+ * with the randomized workload of replication.test.ts), and then these
+ * hints are all capture hears.
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { join } from 'node:path';
@@ -19,14 +23,20 @@ import { join } from 'node:path';
 const MAX_DIRECTORIES = 4096;
 /** Events of one syscall burst (a create and its first write, both names of a rename) land in one batch. */
 const COALESCE_MS = 2;
-/** An event this soon after the previous one on its path is left to @parcel/watcher. */
+/** An event this soon after the previous one on its path waits for the burst's trailing edge. */
 const QUIET_MS = 100;
+/** A burst that never settles is still passed on this often. */
+const MAX_TRAILING_MS = 1000;
 
 export class FastWatch {
   private readonly watchers = new Map<string, FSWatcher>();
   private readonly lastEvent = new Map<string, number>();
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** Paths whose events came during a burst, passed on when it settles. */
+  private trailing = new Set<string>();
+  private trailingTimer: NodeJS.Timeout | undefined;
+  private trailingSince = 0;
   private closed = false;
 
   constructor(private readonly onPaths: (paths: string[]) => void) {}
@@ -59,7 +69,11 @@ export class FastWatch {
     const now = performance.now();
     const last = this.lastEvent.get(path);
     this.lastEvent.set(path, now);
-    if (this.pending.has(path) || (last !== undefined && now - last < QUIET_MS)) return;
+    if (this.pending.has(path)) return;
+    if (last !== undefined && now - last < QUIET_MS) {
+      this.later(path, now);
+      return;
+    }
     this.pending.add(path);
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
@@ -70,9 +84,24 @@ export class FastWatch {
     }, COALESCE_MS);
   }
 
+  /** Passes `path` on once the burst settles: QUIET_MS after its last event, at most MAX_TRAILING_MS after the first. */
+  private later(path: string, now: number): void {
+    if (this.trailing.size === 0) this.trailingSince = now;
+    this.trailing.add(path);
+    if (this.trailingTimer) clearTimeout(this.trailingTimer);
+    const wait = Math.max(0, Math.min(QUIET_MS, this.trailingSince + MAX_TRAILING_MS - now));
+    this.trailingTimer = setTimeout(() => {
+      this.trailingTimer = undefined;
+      const paths = [...this.trailing];
+      this.trailing.clear();
+      if (!this.closed) this.onPaths(paths);
+    }, wait);
+  }
+
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.trailingTimer) clearTimeout(this.trailingTimer);
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
   }
