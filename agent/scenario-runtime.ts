@@ -4,6 +4,7 @@
  * from the control plane into one call here; the engines never talk to the
  * control plane themselves, they report through `AgentEvents`.
  */
+import type { SendChecksumsOutput } from '../core/agent-commands.js';
 import type { Entity, Scenario } from '../core/scenario.js';
 
 /** How to reach another agent's data port. */
@@ -78,9 +79,7 @@ export interface ReplicationRuntime {
   createRewindPoint(scenarioId: string, label?: string): Promise<RewindPoint>;
   rewind(scenarioId: string, rewindPointId: string): Promise<void>;
   /** Master: sends every replica the master's checksums of its files (assured recovery). */
-  sendMasterChecksums(
-    scenarioId: string,
-  ): Promise<{ files: number; skipped: number; throughSeq: Record<string, number> }>;
+  sendMasterChecksums(scenarioId: string): Promise<SendChecksumsOutput>;
   /** Replica: the stream position applied so far. */
   appliedSeq(scenarioId: string): number;
   /** Replica: the master's checksums held and not touched since, by master path (taking them empties the ledger). */

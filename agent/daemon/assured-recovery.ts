@@ -56,7 +56,7 @@ async function appliedThrough(runtime: Runtime, scenarioId: string, seq: number,
   }
 }
 
-/** The master's checksums held on this replica, by replica path; undefined when the workflow did not ask the master. */
+/** The master's checksums held on this replica and not touched since, by replica path. */
 function masterChecksumsOf(
   runtime: Runtime,
   scenarioId: string,
@@ -103,7 +103,7 @@ export function assuredRecoveryHandlers(snapshots: SnapshotProvider, runtime: Ru
         const master =
           masterChecksums && through !== undefined
             ? masterChecksumsOf(runtime, scenario.id, replica, masterChecksums, through)
-            : undefined;
+            : undefined; // the workflow did not ask the master: the check compares with the snapshot only
         const view = await snapshots.view(snapshot.id);
         const overlay = await openWritableOverlay(view, roots);
         try {

@@ -123,7 +123,8 @@ export class Capture {
    * Appends the master's checksum of every captured file to each spool
    * (master-checksums.ts), with capture held so the signatures describe
    * exactly what was spooled before. Resolves once they are durable, with
-   * the sequence number the last one got in each channel.
+   * the sequence number the last one got in each channel; `files` and
+   * `skipped` are the last channel's (every channel walks the same index).
    */
   async appendChecksums(): Promise<{ files: number; skipped: number; lastSeq: number[] }> {
     const release = await this.pause();

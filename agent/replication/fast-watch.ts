@@ -3,9 +3,9 @@
  * than 50 ms after the last change (its debounce), which was the floor of
  * change → replica lag. Node's fs.watch (one inotify watch per directory)
  * reports a change in the same event-loop turn, so capture can start on it
- * at once. Hints only: @parcel/watcher keeps reporting everything, so what
- * this misses (directories past the cap, a watch lost to a rename) still
- * arrives, 50 ms later.
+ * at once. @parcel/watcher still watches everything, so what this misses
+ * (directories past the cap, a watch lost to a rename) arrives through it,
+ * 50 ms later, as long as it keeps reporting (see below).
  *
  * Only an event after a quiet spell on its path is passed on at once; the
  * rest of a burst, and a file written without pause (a log, a large copy),

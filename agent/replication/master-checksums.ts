@@ -4,10 +4,10 @@
  * A file's checksum is its size and the SHA-256 of its list of 16 KiB block
  * hashes (block-hash.ts). The master has that list already: its signature
  * store keeps, per file, the block hashes of what it sent. So the master
- * reads no file data to answer; it emits one `digest` record per file whose
- * size and mtime still equal its signature's (the same quick check rsync
- * uses: the file has not changed since it was captured; a signature whose
- * time was too fresh to trust is confirmed by hashing the file once). The records travel
+ * emits one `digest` record per file whose size and mtime still equal its
+ * signature's (the quick check rsync uses: the file has not changed since
+ * it was captured) without reading it; only a signature whose time was too
+ * fresh to trust is confirmed by hashing the file once. The records travel
  * in the stream like any change, so each one states what the replica must
  * hold once it has applied the stream up to that point.
  *

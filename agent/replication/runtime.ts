@@ -7,6 +7,7 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { SendChecksumsOutput } from '../../core/agent-commands.js';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import type { Scenario } from '../../core/scenario.js';
 import type { ApplyGate, ReplicaWriteHook } from '../replica-write-hooks.js';
@@ -33,15 +34,6 @@ import { Spool } from './spool.js';
 import { type SyncStatistics, synchronize } from './sync-master.js';
 import { walkTree } from './tree-walk.js';
 import { UndoJournal } from './undo-journal.js';
-
-export interface MasterChecksumsSent {
-  /** Files whose checksum was sent. */
-  files: number;
-  /** Files left out because they changed since they were captured. */
-  skipped: number;
-  /** Per replica host: the sequence number of the last checksum sent to it. */
-  throughSeq: Record<string, number>;
-}
 
 export interface ReplicationEngineOptions {
   stateDir: string;
@@ -434,7 +426,7 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
    * (master-checksums.ts). Answers, per replica host, the sequence number a
    * replica must have applied to hold them all.
    */
-  async sendMasterChecksums(scenarioId: string): Promise<MasterChecksumsSent> {
+  async sendMasterChecksums(scenarioId: string): Promise<SendChecksumsOutput> {
     const m = this.masters.get(scenarioId);
     if (!m) throw new TidemarkError('AE0463', `scenario ${scenarioId} has no master on this host`, 409);
     // Mid-synchronization the signatures do not yet describe the replica.
