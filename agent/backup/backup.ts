@@ -8,18 +8,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TidemarkError } from '../../core/error-catalogue.js';
-import { ByteBudget } from './byte-budget.js';
 import { cpuPool } from './cpu-pool.js';
-import { fileSegments } from './file-chunks.js';
+import { fileSegments, segmentBytes } from './file-chunks.js';
 import { GearChunker } from './gear-chunker.js';
 import type { Extent, Manifest, ManifestEntry } from './manifest.js';
-import { Packer } from './packer.js';
+import { Packer, type SealedBlob } from './packer.js';
 import { ParentCache } from './parent-cache.js';
 import { RepoIndex, writeIndexFile } from './repo-index.js';
+import { SEAL_OVERHEAD } from './repo-key.js';
 import { keys, type Repository } from './repository.js';
 import { type ScanSource, scan } from './scanner.js';
 import type { CutPiece } from './segment-cut.js';
-import type { BatchCut } from './small-files.js';
+import { SharedSlots } from './shared-slots.js';
+import { type BatchCut, batchBytes } from './small-files.js';
 import type { SnapshotView } from './snapshot-view.js';
 
 /** Files up to this size are read and cut in batches on the CPU workers when the view allows it. */
@@ -27,6 +28,10 @@ const SMALL_FILE = 1024 * 1024;
 /** A batch closes at this many bytes or files. */
 const BATCH_BYTES = 8 * 1024 * 1024;
 const BATCH_FILES = 512;
+/** What sealing adds to a blob: the compression kind byte, the nonce and the tag. */
+const BLOB_OVERHEAD = 1 + SEAL_OVERHEAD;
+/** Sealed blobs per seal task, at most (a batch's files and chunks): bounds a task's output. */
+const MAX_BLOBS_PER_TASK = 2048;
 
 interface SmallBatch {
   files: Array<{ viewPath: string; plainPath: string; size: number; extents: Extent[] }>;
@@ -47,7 +52,10 @@ export interface BackupOptions {
   uploads?: number;
   /** Files chunked at once (their segments go to the CPU workers in turn). */
   compressions?: number;
-  /** Bytes of file data read and not yet packed, at most (default 64 MiB). */
+  /**
+   * Bytes of file data read and not yet packed, at most (default 64 MiB): so many segment slots
+   * (at least two), and as many slots for their sealed forms.
+   */
   inFlightBytes?: number;
   /**
    * The session whose unchanged files (same size, mtime, ctime, inode) are not read again; by default
@@ -87,9 +95,20 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       : await ParentCache.find(repo, index, { ...options, parent: options.parent || undefined });
   // Validates the sizes here, on the main thread, for a clear error.
   const chunker = new GearChunker(repo.config.chunker).params;
-  const packer = new Packer(repo, options.packSize ?? 32 * 1024 * 1024, options.uploads ?? 3, options.onPack);
   const pool = cpuPool();
-  const budget = new ByteBudget(options.inFlightBytes ?? 64 * 1024 * 1024);
+  // A slot holds a file segment or a batch of small files (shared-slots.ts).
+  const slotBytes = Math.max(segmentBytes(chunker), BATCH_BYTES + SMALL_FILE + BATCH_FILES);
+  const slotCount = Math.max(2, Math.floor((options.inFlightBytes ?? 64 * 1024 * 1024) / slotBytes));
+  const segments = new SharedSlots(slotBytes, slotCount);
+  const sealedSlots = new SharedSlots(slotBytes + MAX_BLOBS_PER_TASK * BLOB_OVERHEAD, slotCount);
+  const packer = new Packer(
+    repo,
+    options.packSize ?? 32 * 1024 * 1024,
+    options.uploads ?? 3,
+    chunker.maxSize + BLOB_OVERHEAD,
+    (pack) => pool.run<string>({ op: 'hash', data: pack }),
+    options.onPack,
+  );
   const maxFiles = options.compressions ?? 4;
   const chunking = new Set<Promise<void>>();
   const working = new Set<Promise<void>>();
@@ -135,7 +154,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     }
   };
 
-  /** Seals `data`'s fresh ranges on a worker and packs them; `release` gives `data`'s bytes back after. */
+  /** Seals `data`'s fresh ranges on a worker and packs them; `release` gives `data`'s slot back after. */
   const sealAndPack = (
     data: Buffer,
     fresh: Array<[number, number]>,
@@ -147,28 +166,33 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       if (failure) throw failure;
       return;
     }
-    // Sealing runs while the next segment is read and cut; the budget bounds how far ahead.
+    if (fresh.length > MAX_BLOBS_PER_TASK) throw new Error('too many chunks in one seal task');
+    // Sealing runs while the next segment is read and cut; the slots bound how far ahead.
     track(
-      pool
-        .run<Uint8Array[]>({ op: 'seal', key, codec: repo.config.compression, data, ranges: fresh })
-        .then(async (sealed) => {
-          for (let i = 0; i < sealed.length; i++) {
-            const blob = sealed[i] as Uint8Array;
+      (async () => {
+        const out = await sealedSlots.acquire();
+        try {
+          const lengths = await pool
+            .run<number[]>({ op: 'seal', key, codec: repo.config.compression, data, ranges: fresh, out })
+            .finally(release);
+          let offset = 0;
+          const blobs: SealedBlob[] = lengths.map((length, i) => {
             const [start, end] = fresh[i] as [number, number];
-            await packer.add(
-              hashes[i] as string,
-              Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength),
-              end - start,
-            );
-          }
-        })
-        .finally(release),
+            const blob = { hash: hashes[i] as string, offset, length, rawLength: end - start };
+            offset += length;
+            return blob;
+          });
+          await packer.add(out, blobs);
+        } finally {
+          sealedSlots.release(out);
+        }
+      })(),
     );
   };
 
   /** Chunks one file into `extents` (in file order) and sends its new chunks to be sealed and packed. */
   const chunkFile = async (viewPath: string, size: number, extents: Extent[]) => {
-    for await (const segment of fileSegments(options.view, viewPath, chunker, pool, budget, size)) {
+    for await (const segment of fileSegments(options.view, viewPath, chunker, pool, segments, size)) {
       const fresh: Array<[number, number]> = [];
       const hashes: string[] = [];
       absorb(segment.pieces, extents, fresh, hashes);
@@ -178,20 +202,22 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
 
   /** Reads and cuts a batch of small plain files on one worker, then seals their new chunks together. */
   const chunkBatch = async (batch: SmallBatch) => {
-    const reserved = batch.bytes + batch.files.length;
-    await budget.acquire(reserved);
+    const slot = await segments.acquire();
     let released = false;
     const release = () => {
-      if (!released) budget.release(reserved);
+      if (!released) segments.release(slot);
       released = true;
     };
     const grown: SmallBatch['files'] = [];
     try {
+      const sizes = batch.files.map((f) => f.size);
+      const data = slot.subarray(0, batchBytes(sizes));
       const cut = await pool.run<BatchCut>({
         op: 'cutFiles',
         paths: batch.files.map((f) => f.plainPath),
-        sizes: batch.files.map((f) => f.size),
+        sizes,
         chunker,
+        data,
       });
       const fresh: Array<[number, number]> = [];
       const hashes: string[] = [];
@@ -200,12 +226,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         if ('grown' in file) grown.push(item);
         else absorb(file.pieces, item.extents, fresh, hashes);
       });
-      sealAndPack(
-        Buffer.from(cut.data.buffer, cut.data.byteOffset, cut.data.byteLength),
-        fresh,
-        hashes,
-        release,
-      );
+      sealAndPack(data, fresh, hashes, release);
     } catch (error) {
       release();
       throw error;

@@ -1,17 +1,18 @@
 /**
  * The CPU worker: the per-chunk work of backup and restore, off the main
  * thread. `cut` finds chunk boundaries and hashes; `cutFiles` reads and cuts a batch of small files; `seal` compresses and
- * encrypts chosen chunks; `restoreBlobs` verifies a fetched range's blobs and writes them into the
+ * encrypts chosen chunks; `hash` names a pack; `restoreBlobs` verifies a fetched range's blobs and writes them into the
  * restore's temp files (restore/blob-writer.ts); `createFiles` and `placeFiles` run a restore's
  * per-file calls in batches (restore/file-batches.ts).
- * Buffers travel by transfer, not copy (see `transferable`).
+ * The backup's buffers are shared (shared-slots.ts); the restore's travel by transfer, not copy
+ * (see `transferable`).
  */
+import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { writeRangeBlobs } from '../restore/blob-writer.js';
 import { createFiles, placeFiles } from '../restore/file-batches.js';
 import { compressChunk } from './compression.js';
 import type { CpuTask } from './cpu-tasks.js';
-import { transferable } from './cpu-tasks.js';
 import { type ChunkerParams, GearChunker } from './gear-chunker.js';
 import { RepoKey } from './repo-key.js';
 import { cutSegment } from './segment-cut.js';
@@ -26,48 +27,56 @@ function chunkerFor(params: ChunkerParams): GearChunker {
   return chunker;
 }
 
-async function run(task: CpuTask): Promise<{ result: unknown; transfer: ArrayBuffer[] }> {
+/** A Buffer over the same memory as `view` (shared or transferred, never copied). */
+function asBuffer(view: Uint8Array): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
+async function run(task: CpuTask): Promise<unknown> {
   switch (task.op) {
     case 'cut': {
-      const chunker = chunkerFor(task.chunker);
-      const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
-      // The segment goes back with the answer: the caller still needs its bytes.
-      return {
-        result: { ...cutSegment(data, task.newStart, task.final, chunker), data: task.data },
-        transfer: transferable([task.data]),
-      };
+      const data = asBuffer(task.data);
+      return cutSegment(data, task.newStart, task.final, chunkerFor(task.chunker));
     }
     case 'cutFiles': {
-      const batch = readAndCutBatch(task.paths, task.sizes, chunkerFor(task.chunker));
-      return { result: batch, transfer: transferable([batch.data]) };
+      const data = asBuffer(task.data);
+      return readAndCutBatch(task.paths, task.sizes, chunkerFor(task.chunker), data);
     }
     case 'seal': {
       const key = new RepoKey(Buffer.from(task.key));
-      const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
+      const data = asBuffer(task.data);
+      const out = asBuffer(task.out);
       // One chunk at a time: zstd runs on libuv's thread pool, and this worker is one of the pool's slots.
-      const sealed: Buffer[] = [];
-      for (const [start, end] of task.ranges)
-        sealed.push(key.seal(await compressChunk(data.subarray(start, end), task.codec)));
-      return { result: sealed, transfer: transferable(sealed) };
+      const lengths: number[] = [];
+      let at = 0;
+      for (const [start, end] of task.ranges) {
+        const length = key.sealInto(await compressChunk(data.subarray(start, end), task.codec), out, at);
+        lengths.push(length);
+        at += length;
+      }
+      return lengths;
+    }
+    case 'hash': {
+      const data = asBuffer(task.data);
+      return createHash('sha256').update(data).digest('hex');
     }
     case 'createFiles':
       createFiles(task.items);
-      return { result: null, transfer: [] };
+      return null;
     case 'placeFiles':
       placeFiles(task.items);
-      return { result: null, transfer: [] };
+      return null;
     case 'restoreBlobs': {
       const key = new RepoKey(Buffer.from(task.key));
-      const data = Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength);
-      return { result: await writeRangeBlobs(key, data, task.blobs), transfer: [] };
+      const data = asBuffer(task.data);
+      return await writeRangeBlobs(key, data, task.blobs);
     }
   }
 }
 
 parentPort?.on('message', async ({ id, task }: { id: number; task: CpuTask }) => {
   try {
-    const { result, transfer } = await run(task);
-    parentPort?.postMessage({ id, result }, transfer);
+    parentPort?.postMessage({ id, result: await run(task) });
   } catch (error) {
     parentPort?.postMessage({ id, error: (error as Error).message });
   }

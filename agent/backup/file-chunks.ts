@@ -1,23 +1,34 @@
 /**
  * Reads one file of a SnapshotView in segments and has a CPU worker cut each
  * into chunks and holes (segment-cut.ts). Reading stays here because a view
- * (a copy-on-write snapshot overlay, say) lives on the main thread; the
- * bytes move to the worker and back without copies. Each segment's bytes are
- * taken from a ByteBudget, which the consumer gives back once it is done
- * with them, so a large file is never held whole.
+ * (a copy-on-write snapshot overlay, say) lives on the main thread. Each
+ * segment is read into a shared slot (shared-slots.ts), which the worker
+ * reads in place; the consumer gives the slot back once it is done with the
+ * bytes, so a large file is never held whole.
+ *
+ * A segment's uncut tail (less than `maxSize` bytes, whose chunk ends in
+ * bytes not read yet) is read again from the view at the start of the next
+ * segment rather than copied across: a view is a point-in-time snapshot, so
+ * the bytes are the same, and no buffer has to outlive its slot.
  */
-import type { ByteBudget } from './byte-budget.js';
 import type { CpuPool } from './cpu-pool.js';
 import type { ChunkerParams } from './gear-chunker.js';
 import type { SegmentCut } from './segment-cut.js';
+import type { SharedSlots } from './shared-slots.js';
 import type { SnapshotView } from './snapshot-view.js';
 
-const READ_SIZE = 8 * 1024 * 1024;
+/** New bytes per segment. */
+export const READ_SIZE = 8 * 1024 * 1024;
+
+/** The slot size a segment needs: a tail of up to `maxSize` bytes, READ_SIZE new ones and one spare. */
+export function segmentBytes(chunker: ChunkerParams): number {
+  return chunker.maxSize + READ_SIZE + 1;
+}
 
 export interface Segment extends SegmentCut {
   /** The segment's bytes; the pieces' offsets point into it. */
   data: Buffer;
-  /** Gives the segment's bytes back to the budget. */
+  /** Gives the segment's slot back. */
   release(): void;
 }
 
@@ -26,51 +37,52 @@ export async function* fileSegments(
   path: string,
   chunker: ChunkerParams,
   pool: CpuPool,
-  budget: ByteBudget,
-  /** The file's size as scanned: small files get a buffer their own size, not 8 MiB. */
+  slots: SharedSlots,
+  /** The file's size as scanned: a file of that size ends with a short read, not an extra one. */
   sizeHint = READ_SIZE,
 ): AsyncGenerator<Segment> {
-  // At most `maxSize` bytes per file, outside the budget: the next segment's buffer counts them again.
-  let tail: Buffer = Buffer.alloc(0);
+  /** Where the segment's new bytes start in the file, and how many uncut bytes precede them. */
   let position = 0;
+  let tail = 0;
   for (let final = false; !final; ) {
-    // One byte more than expected, so a file of the scanned size ends with a short read, not an extra one.
     const expected = sizeHint - position;
     const want = expected >= 0 ? Math.min(READ_SIZE, expected + 1) : READ_SIZE;
-    const size = tail.length + want;
-    await budget.acquire(size);
-    // Not from Node's shared pool: this buffer moves to a worker thread.
-    const block = Buffer.allocUnsafeSlow(size);
-    tail.copy(block);
-    let filled = tail.length;
-    while (filled < size) {
-      const n = await view.read(path, block.subarray(filled), position + filled - tail.length, size - filled);
-      if (n === 0) break;
-      filled += n;
+    const slot = await slots.acquire();
+    const size = tail + want;
+    let filled = 0;
+    try {
+      while (filled < size) {
+        const n = await view.read(path, slot.subarray(filled), position - tail + filled, size - filled);
+        if (n === 0) break;
+        filled += n;
+      }
+    } catch (error) {
+      slots.release(slot);
+      throw error;
     }
-    position += filled - tail.length;
     final = filled < size;
-    if (filled === tail.length && tail.length === 0) {
-      budget.release(size);
+    if (filled === 0) {
+      slots.release(slot);
       return;
     }
-    const cut = await pool.run<SegmentCut & { data: Uint8Array }>({
-      op: 'cut',
-      data: block.subarray(0, filled),
-      newStart: tail.length,
-      final,
-      chunker,
-    });
-    const data = Buffer.from(cut.data.buffer, cut.data.byteOffset, cut.data.byteLength);
-    // The uncut tail moves into the next segment's buffer before this one is handed out.
-    tail = Buffer.from(data.subarray(cut.consumed));
+    const data = slot.subarray(0, filled);
+    let cut: SegmentCut;
+    try {
+      // A live file that shrank under the read is cut as far as it goes now.
+      cut = await pool.run<SegmentCut>({ op: 'cut', data, newStart: Math.min(tail, filled), final, chunker });
+    } catch (error) {
+      slots.release(slot);
+      throw error;
+    }
+    position += filled - tail;
+    tail = filled - cut.consumed;
     let released = false;
     yield {
       pieces: cut.pieces,
       consumed: cut.consumed,
       data,
       release: () => {
-        if (!released) budget.release(size);
+        if (!released) slots.release(slot);
         released = true;
       },
     };

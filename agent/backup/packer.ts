@@ -1,19 +1,31 @@
 /**
  * Collects sealed blobs into packs of `packSize` bytes and uploads each full
- * pack while the next one fills, with at most `uploads` packs in flight (the
- * caller waits on `add` when that many are). A pack's name is the SHA-256 of
- * its bytes, so `check` can verify a pack without the key.
+ * pack while the next one fills. Packs are assembled in shared slots
+ * (shared-slots.ts): one filling and at most `uploads` uploading, so `add`
+ * waits when that many are in flight. A pack's name is the SHA-256 of its
+ * bytes, so `check` can verify a pack without the key; it is computed by
+ * `hashPack` (a CPU worker reads the shared slot in place), off the main
+ * thread that reads files and dispatches work.
  */
-import { createHash, type Hash } from 'node:crypto';
 import type { IndexFile } from './repo-index.js';
 import { keys, type Repository } from './repository.js';
+import { SharedSlots } from './shared-slots.js';
+
+/** A sealed blob to pack: where it lies in its buffer, and what it holds. */
+export interface SealedBlob {
+  hash: string;
+  offset: number;
+  length: number;
+  rawLength: number;
+}
 
 export class Packer {
-  private parts: Buffer[] = [];
+  private readonly slots: SharedSlots;
+  private pack: Buffer | undefined;
   private size = 0;
   private blobs: Array<[string, number, number, number]> = [];
-  /** The filling pack's hash, fed as blobs arrive (one pass over each blob, no joined copy of the pack). */
-  private hash: Hash = createHash('sha256');
+  /** Adds run one after another: each copies its blobs into the filling pack. */
+  private adding: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
   /** Packs uploaded so far, for the index file. */
@@ -23,48 +35,65 @@ export class Packer {
   constructor(
     private readonly repo: Repository,
     private readonly packSize: number,
-    private readonly uploads: number,
+    uploads: number,
+    /** The largest sealed blob `add` will be given. */
+    maxBlob: number,
+    private readonly hashPack: (pack: Buffer) => Promise<string>,
     private readonly onPack?: (id: string, bytes: number) => void,
-  ) {}
-
-  async add(hash: string, sealed: Buffer, rawLength: number): Promise<void> {
-    this.blobs.push([hash, this.size, sealed.length, rawLength]);
-    this.parts.push(sealed);
-    this.hash.update(sealed);
-    this.size += sealed.length;
-    if (this.size >= this.packSize) await this.flush();
+  ) {
+    this.slots = new SharedSlots(packSize + maxBlob, uploads + 1);
   }
 
-  private async flush(): Promise<void> {
-    if (this.failure) throw this.failure;
-    if (this.blobs.length === 0) return;
-    const body = this.parts;
-    const bytes = this.size;
+  /** Copies `blobs` out of `source` into packs; once this resolves, `source` may be reused. */
+  add(source: Buffer, blobs: SealedBlob[]): Promise<void> {
+    const added = this.adding.then(() => this.copy(source, blobs));
+    // The chain goes on after a failure; the failure itself reaches this caller and `finish`.
+    this.adding = added.catch(() => undefined);
+    return added;
+  }
+
+  private async copy(source: Buffer, blobs: SealedBlob[]): Promise<void> {
+    for (const { hash, offset, length, rawLength } of blobs) {
+      if (this.failure) throw this.failure;
+      this.pack ??= await this.slots.acquire();
+      if (this.size + length > this.pack.length) throw new Error(`blob ${hash} is larger than a pack slot`);
+      source.copy(this.pack, this.size, offset, offset + length);
+      this.blobs.push([hash, this.size, length, rawLength]);
+      this.size += length;
+      if (this.size >= this.packSize) this.flush();
+    }
+  }
+
+  /** Starts uploading the filling pack; its slot returns to the pool when the upload ends. */
+  private flush(): void {
+    const slot = this.pack;
+    if (!slot || this.blobs.length === 0) return;
+    const body = slot.subarray(0, this.size);
     const blobs = this.blobs;
-    const id = this.hash.digest('hex');
-    this.parts = [];
-    this.blobs = [];
+    this.pack = undefined;
     this.size = 0;
-    this.hash = createHash('sha256');
-    while (this.inFlight.size >= this.uploads) await Promise.race(this.inFlight);
-    if (this.failure) throw this.failure;
-    const upload = this.repo.storage.put(keys.pack(id), body).then(
-      () => {
-        this.done.push({ id, blobs });
-        this.storedBytes += bytes;
-        this.onPack?.(id, bytes);
-      },
-      (error: unknown) => {
+    this.blobs = [];
+    const upload = (async () => {
+      const id = await this.hashPack(body);
+      await this.repo.storage.put(keys.pack(id), body);
+      this.done.push({ id, blobs });
+      this.storedBytes += body.length;
+      this.onPack?.(id, body.length);
+    })()
+      .catch((error: unknown) => {
         this.failure ??= error;
-      },
-    );
-    const tracked = upload.finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
+      })
+      .finally(() => {
+        this.slots.release(slot);
+        this.inFlight.delete(upload);
+      });
+    this.inFlight.add(upload);
   }
 
-  /** Uploads the last partial pack and waits for every upload; throws the first upload failure. */
+  /** Uploads the last partial pack and waits for every upload; throws the first failure. */
   async finish(): Promise<void> {
-    await this.flush();
+    await this.adding;
+    this.flush();
     await Promise.all(this.inFlight);
     if (this.failure) throw this.failure;
   }

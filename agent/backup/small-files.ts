@@ -2,9 +2,9 @@
  * Small files in batches: one CPU-worker task reads a whole batch of small
  * plain files (synchronous reads are fine off the main thread), cuts each
  * one exactly as `fileSegments` would (the whole file is one final segment)
- * and hands back one buffer for the batch. With 12,000 small files the
- * main thread's open/read/close and two messages per file were the backup's
- * bottleneck; now it is two messages per batch.
+ * into one shared slot the main thread lends it (shared-slots.ts). With
+ * 12,000 small files the main thread's open/read/close and two messages per
+ * file were the backup's bottleneck; now it is two messages per batch.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { GearChunker } from './gear-chunker.js';
@@ -23,16 +23,26 @@ export interface GrownFile {
 }
 
 export interface BatchCut {
-  data: Uint8Array;
   files: Array<BatchedCut | GrownFile>;
 }
 
-/** Reads and cuts `paths` (scanned sizes `sizes`) into one buffer; runs on a CPU worker. */
-export function readAndCutBatch(paths: string[], sizes: number[], chunker: GearChunker): BatchCut {
+/** The bytes a batch needs in its slot: each file's scanned size and one spare byte. */
+export function batchBytes(sizes: number[]): number {
+  return sizes.reduce((sum, size) => sum + size + 1, 0);
+}
+
+/**
+ * Reads and cuts `paths` (scanned sizes `sizes`) into `data`, which holds at least `batchBytes(sizes)`
+ * bytes; runs on a CPU worker.
+ */
+export function readAndCutBatch(
+  paths: string[],
+  sizes: number[],
+  chunker: GearChunker,
+  data: Buffer,
+): BatchCut {
   // One spare byte per file, so a file that grew shows as a longer read, not a silent truncation.
-  const total = sizes.reduce((sum, size) => sum + size + 1, 0);
-  // Not from Node's shared pool: this buffer moves back to the main thread.
-  const data = Buffer.allocUnsafeSlow(total);
+  if (data.length < batchBytes(sizes)) throw new Error('a batch of small files does not fit its slot');
   const files: BatchCut['files'] = [];
   let offset = 0;
   for (let i = 0; i < paths.length; i++) {
@@ -62,5 +72,5 @@ export function readAndCutBatch(paths: string[], sizes: number[], chunker: GearC
     files.push({ start: offset, length, pieces });
     offset += length;
   }
-  return { data, files };
+  return { files };
 }
