@@ -53,8 +53,9 @@ export interface BackupOptions {
   /** Files chunked at once (their segments go to the CPU workers in turn). */
   compressions?: number;
   /**
-   * Bytes of file data read and not yet packed, at most (default 64 MiB): so many segment slots
-   * (at least two), and as many slots for their sealed forms.
+   * Bytes of file data read and not yet sealed, at most (default 48 MiB): so many segment slots of
+   * 12 MiB (at least two). Sealed forms take one slot per CPU worker and one more, filling and
+   * uploading packs `uploads` + 1 slots of `packSize` + 4 MiB.
    */
   inFlightBytes?: number;
   /**
@@ -98,13 +99,17 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const pool = cpuPool();
   // A slot holds a file segment or a batch of small files (shared-slots.ts).
   const slotBytes = Math.max(segmentBytes(chunker), BATCH_BYTES + SMALL_FILE + BATCH_FILES);
-  const slotCount = Math.max(2, Math.floor((options.inFlightBytes ?? 64 * 1024 * 1024) / slotBytes));
+  const slotCount = Math.max(2, Math.floor((options.inFlightBytes ?? 48 * 1024 * 1024) / slotBytes));
   const segments = new SharedSlots(slotBytes, slotCount);
-  const sealedSlots = new SharedSlots(slotBytes + MAX_BLOBS_PER_TASK * BLOB_OVERHEAD, slotCount);
+  // A sealed form is held from its seal until the packer has copied it: one per worker and one more.
+  const sealedSlots = new SharedSlots(
+    slotBytes + MAX_BLOBS_PER_TASK * BLOB_OVERHEAD,
+    Math.min(slotCount, pool.size + 1),
+  );
   const packer = new Packer(
     repo,
     options.packSize ?? 32 * 1024 * 1024,
-    options.uploads ?? 3,
+    options.uploads ?? 2,
     chunker.maxSize + BLOB_OVERHEAD,
     (pack) => pool.run<string>({ op: 'hash', data: pack }),
     options.onPack,

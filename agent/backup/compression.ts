@@ -50,14 +50,18 @@ const PROBE_ABOVE = 128 * 1024;
 /** Large chunks are judged by this many samples spread across them. */
 const PROBES = 4;
 
-/** Chunks of at least twice this are judged by the byte entropy of samples this long. */
-const ENTROPY_SAMPLE = 4096;
-/** Bits per byte above which a sample counts as random: 4 KiB of random bytes measure ≈7.95, log text ≈5. */
+/** Chunks of at least 8 KiB are judged by the byte entropy of samples this long. */
+const ENTROPY_SAMPLE = 2048;
+const SAMPLED_ABOVE = 8192;
+/**
+ * Bits per byte above which a sample counts as random: 2 KiB of random bytes measure ≈7.9 (a short
+ * sample reads a little low), log text ≈5.
+ */
 const RANDOM_BITS = 7.5;
 
 const counts = new Uint16Array(256);
 
-/** Whether the 4 KiB of `plain` from `start` have the byte entropy of random data (a few µs). */
+/** Whether the 2 KiB of `plain` from `start` have the byte entropy of random data (a few µs). */
 function looksRandomAt(plain: Buffer, start: number): boolean {
   counts.fill(0);
   for (let i = start; i < start + ENTROPY_SAMPLE; i++)
@@ -71,13 +75,13 @@ function looksRandomAt(plain: Buffer, start: number): boolean {
 /**
  * Whether a chunk is worth compressing. Random data (media, archives, encrypted files) saves less
  * than 3% and is stored raw without a compression attempt: a small chunk is judged by its middle
- * 4 KiB, a large one by four 4 KiB samples spread across it (compressed if any of them is not
+ * 2 KiB, a large one by four 2 KiB samples spread across it (compressed if any of them is not
  * random). Only order-0 entropy: data that repeats random blocks is stored raw (dedup still applies
  * to repeated whole chunks). Sampling replaced brotli-1 over four 16 KiB samples, which cost ≈0.3
  * CPU-s per GB of the benchmark's data; counting bytes costs microseconds.
  */
 export function worthCompressing(plain: Buffer): boolean {
-  if (plain.length < ENTROPY_SAMPLE * 2) return true;
+  if (plain.length < SAMPLED_ABOVE) return true;
   if (plain.length <= PROBE_ABOVE) return !looksRandomAt(plain, (plain.length - ENTROPY_SAMPLE) >> 1);
   const step = Math.floor((plain.length - ENTROPY_SAMPLE) / (PROBES - 1));
   for (let i = 0; i < PROBES; i++) if (!looksRandomAt(plain, i * step)) return true;

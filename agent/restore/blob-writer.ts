@@ -1,14 +1,14 @@
 /**
  * Runs on a CPU worker: opens (authenticates, decompresses) the blobs of one
  * fetched range of a pack, checks each hashes to its name, and writes it at
- * its places in the restore's temp files (created beforehand) with
- * synchronous calls. The plain chunks never go back to the main thread: that
+ * its places in the restore's temp files with synchronous calls, creating
+ * them as needed. The plain chunks never go back to the main thread: that
  * transfer was a gigabyte of external memory per restore there, which kept
  * V8 running major garbage collections, and every write cost a thread-pool
  * round trip.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { decompressBlob } from '../backup/compression.js';
 import type { RepoKey } from '../backup/repo-key.js';
 
@@ -38,7 +38,9 @@ export async function writeRangeBlobs(key: RepoKey, data: Buffer, blobs: RangeBl
         if (open?.path !== path) {
           if (open) closeSync(open.fd);
           open = undefined;
-          open = { path, fd: openSync(path, 'r+') };
+          // Created here unless it was created beforehand (a file with holes); never truncated, since
+          // another worker may be writing other chunks of the same file.
+          open = { path, fd: openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o600) };
         }
         for (let done = 0; done < plain.length; )
           done += writeSync(open.fd, plain, done, plain.length - done, offset + done);

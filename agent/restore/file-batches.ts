@@ -1,7 +1,8 @@
 /**
  * The restore's per-file system calls in batches, run on a CPU worker with
- * synchronous calls: creating the temp files before any data arrives, and
- * later giving them their attributes and renaming them into place. Creating
+ * synchronous calls: creating the temp files that have holes or no data
+ * before any data arrives, and later giving every file its attributes and
+ * renaming it into place. Creating
  * or renaming many files of one directory from libuv's four threads at once
  * made them spin on the directory's lock (`rwsem_spin_on_owner` was the top
  * kernel symbol, ≈17% of a restore's samples); one thread per batch, batches
@@ -11,7 +12,7 @@ import { closeSync, ftruncateSync, openSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { type Attributes, applyAttributesSync } from './attributes.js';
 
-/** A temp file to create empty: `size` ≥ 0 truncates it to that size (its holes), -1 leaves it empty. */
+/** A temp file to create, `size` bytes long (all a hole until written). */
 export type CreateItem = [temp: string, size: number];
 
 /** A written temp file, its attributes, and the name it takes. */

@@ -143,9 +143,10 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       if (!made.has(dir)) await mkdir(dir, { recursive: true });
       made.add(dir);
     }
-    // Every temp file exists before data arrives: sized where holes stay unwritten or nothing comes.
+    // Files with holes, or with nothing to write, are created and sized before any data arrives; the
+    // others are created by their first write (blob-writer.ts), which saves an open and a close each.
     await inBatches(
-      files.map((f): CreateItem => [f.temp, f.holes || f.remaining === 0 ? f.size : -1]),
+      files.filter((f) => f.holes || f.remaining === 0).map((f): CreateItem => [f.temp, f.size]),
       ([temp]) => temp,
       (items) => ({ op: 'createFiles', items }),
     );
@@ -158,12 +159,14 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       [...byPack].map(([pack, blobs]) =>
         limiter.run(async () => {
           if (failed) return;
-          result.bytes += await restorePackBlobs(repo, pack, blobs, placesOf, options.rangeBytes).catch(
+          // Awaited first: `result.bytes += await …` would read the total before the wait and lose other packs' bytes.
+          const written = await restorePackBlobs(repo, pack, blobs, placesOf, options.rangeBytes).catch(
             (error: unknown) => {
               failed = true;
               throw error;
             },
           );
+          result.bytes += written;
         }),
       ),
     );

@@ -94,7 +94,9 @@ async function repoAt(name: string): Promise<Repository> {
 }
 
 async function expectRestored(repo: Repository, session: string, dest: string, rangeBytes?: number) {
-  await runRestore({ repo, session, destination: dest, stripPrefix: '/data', rangeBytes });
+  const result = await runRestore({ repo, session, destination: dest, stripPrefix: '/data', rangeBytes });
+  // Every pack's bytes are counted, though packs are restored several at once (the data has no holes).
+  expect(result.bytes).toBe([...files.values()].reduce((sum, data) => sum + data.length, 0));
   const restored = (await readdir(dest, { recursive: true, withFileTypes: true })).filter((d) => d.isFile());
   expect(restored.length).toBe(files.size);
   for (const [rel, data] of files)
@@ -134,12 +136,15 @@ describe('backup fast paths', () => {
 
   it('restores with small ranged reads: many requests per pack, each prefetched while the last is written', async () => {
     const repo = await repoAt('ranges');
-    const { session } = await runBackup({
+    const { session, packs } = await runBackup({
       repo,
       view: new DirectoryView(),
       sources: [{ viewPath: source, masterPath: '/data' }],
       masterHost: 'm',
+      // Several packs, restored at once: their byte counts must all reach the result.
+      packSize: 1024 * 1024,
     });
+    expect(packs).toBeGreaterThan(4);
     await expectRestored(repo, session, path.join(work, 'restore-ranges'), 64 * 1024);
   });
 });

@@ -37,7 +37,7 @@ describe('createFiles and placeFiles', () => {
     const temp = (n: string) => path.join(dir, 'x', `.${n}.tmp`);
     createFiles([
       [temp('sparse'), 5 * 1024 * 1024],
-      [temp('empty'), -1],
+      [temp('empty'), 0],
     ]);
     expect((await stat(temp('sparse'))).size).toBe(5 * 1024 * 1024);
     expect((await stat(temp('sparse'))).blocks).toBeLessThan(64); // a hole, not written zeros
@@ -59,6 +59,6 @@ describe('createFiles and placeFiles', () => {
 
   it('fails with the path named when a call fails', () => {
     const missing = path.join(dir, 'no-such-dir', '.f.tmp');
-    expect(() => createFiles([[missing, -1]])).toThrow(missing);
+    expect(() => createFiles([[missing, 0]])).toThrow(missing);
   });
 });
