@@ -75,7 +75,7 @@ export class Packer {
     this.blobs = [];
     const upload = (async () => {
       const id = await this.hashPack(body);
-      await this.repo.storage.put(keys.pack(id), body);
+      await this.repo.storage.put(keys.pack(id), body, { sha256: id });
       this.done.push({ id, blobs });
       this.storedBytes += body.length;
       this.onPack?.(id, body.length);

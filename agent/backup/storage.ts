@@ -10,11 +10,19 @@ export interface StoredObject {
   modified: Date;
 }
 
+export interface PutOptions {
+  sha256?: string;
+}
+
 export interface StorageBackend {
   /** A short description for messages, e.g. `s3://bucket/repos/r1/`. */
   readonly location: string;
-  /** `body` may come in parts (a pack's blobs), written in order without being joined first. */
-  put(key: string, body: Buffer | Buffer[]): Promise<void>;
+  /**
+   * `body` may come in parts, written in order without being joined first. `sha256` (hex), when the
+   * caller already knows the body's SHA-256 (a pack's name), spares the backend hashing it again and
+   * lets it have the store verify the upload (S3's `x-amz-checksum-sha256`).
+   */
+  put(key: string, body: Buffer | Buffer[], options?: PutOptions): Promise<void>;
   get(key: string): Promise<Buffer>;
   getRange(key: string, offset: number, length: number): Promise<Buffer>;
   list(prefix: string): Promise<StoredObject[]>;
