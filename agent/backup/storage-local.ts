@@ -1,7 +1,9 @@
 /** A repository in a local directory: each key is a file; writes go to a temp name, are fsynced, then renamed. */
+
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { ObjectMissing, type StorageBackend, type StoredObject } from './storage.js';
 
 export class LocalDirectoryStorage implements StorageBackend {
@@ -59,6 +61,21 @@ export class LocalDirectoryStorage implements StorageBackend {
     } finally {
       await handle.close();
     }
+  }
+
+  async getStream(key: string, offset: number, length: number): Promise<AsyncIterable<Uint8Array>> {
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(this.file(key), 'r');
+    } catch (error) {
+      throw missingOr(error, key);
+    }
+    if (length === 0) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    // The stream closes the handle when it ends, fails or is destroyed.
+    return handle.createReadStream({ start: offset, end: offset + length - 1, highWaterMark: 1024 * 1024 });
   }
 
   async list(prefix: string): Promise<StoredObject[]> {

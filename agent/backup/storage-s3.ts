@@ -4,6 +4,7 @@
  * is retried with back-off on top of the SDK's own retries, because a
  * backup of many packs meets throttling (SlowDown) and 5xx sooner or later.
  */
+import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -103,6 +104,30 @@ export class S3Storage implements StorageBackend {
   async getRange(key: string, offset: number, length: number): Promise<Buffer> {
     if (length === 0) return Buffer.alloc(0);
     return this.read(key, `bytes=${offset}-${offset + length - 1}`);
+  }
+
+  async getStream(key: string, offset: number, length: number): Promise<AsyncIterable<Uint8Array>> {
+    if (length === 0) return Readable.from([]);
+    return withRetry(
+      async () => {
+        try {
+          const out = await this.s3().send(
+            new GetObjectCommand({
+              Bucket: this.options.bucket,
+              Key: this.prefix + key,
+              Range: `bytes=${offset}-${offset + length - 1}`,
+            }),
+          );
+          if (!out.Body) throw new Error(`empty body for ${key}`);
+          // In Node the body is the response stream (an IncomingMessage).
+          return out.Body as AsyncIterable<Uint8Array>;
+        } catch (error) {
+          if (error instanceof NoSuchKey || error instanceof NotFound) throw new ObjectMissing(key);
+          throw error;
+        }
+      },
+      { fatal },
+    );
   }
 
   private read(key: string, range?: string): Promise<Buffer> {

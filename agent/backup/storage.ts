@@ -25,6 +25,12 @@ export interface StorageBackend {
   put(key: string, body: Buffer | Buffer[], options?: PutOptions): Promise<void>;
   get(key: string): Promise<Buffer>;
   getRange(key: string, offset: number, length: number): Promise<Buffer>;
+  /**
+   * `length` bytes from `offset` as they arrive, in one request: a restore reads a pack's needed
+   * span this way. Opening is retried like every call; a stream that breaks later is the caller's
+   * to recover (with `getRange`).
+   */
+  getStream(key: string, offset: number, length: number): Promise<AsyncIterable<Uint8Array>>;
   list(prefix: string): Promise<StoredObject[]>;
   delete(key: string): Promise<void>;
   /** The object's storage class where the backend has tiers (S3); undefined otherwise. */

@@ -18,12 +18,13 @@ import { Limiter } from '../backup/limiter.js';
 import { type ManifestEntry, readManifest } from '../backup/manifest.js';
 import { type BlobLocation, RepoIndex } from '../backup/repo-index.js';
 import type { Repository } from '../backup/repository.js';
+import { SharedSlots } from '../backup/shared-slots.js';
 import { ObjectMissing } from '../backup/storage.js';
 import { applyAttributes } from './attributes.js';
 import type { Place } from './blob-writer.js';
 import { makeDurable } from './durable.js';
 import { byDirectory, type CreateItem, type PlaceItem } from './file-batches.js';
-import { restorePackBlobs } from './pack-reader.js';
+import { DEFAULT_RANGE_BYTES, restorePackBlobs } from './pack-reader.js';
 import { packsNeedingRetrieval } from './retrieval.js';
 
 export interface RestoreOptions {
@@ -39,7 +40,7 @@ export interface RestoreOptions {
   heldOpen?: ReadonlySet<string>;
   /** Packs read at once. */
   concurrency?: number;
-  /** Bytes one ranged read of a pack fetches at most (default 8 MiB); each pack reader holds about twice that. */
+  /** Bytes of a pack a CPU worker takes at once (default 8 MiB); each pack reader holds about twice that. */
   rangeBytes?: number;
 }
 
@@ -150,7 +151,14 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       ([temp]) => temp,
       (items) => ({ op: 'createFiles', items }),
     );
-    const limiter = new Limiter(options.concurrency ?? 4);
+    const concurrency = options.concurrency ?? 4;
+    const limiter = new Limiter(concurrency);
+    // Two slots per pack read at once: one being written by a worker while the next group arrives.
+    const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
+    let largestBlob = 0;
+    for (const list of byPack.values())
+      for (const { location } of list) largestBlob = Math.max(largestBlob, location.length);
+    const slots = new SharedSlots(Math.max(rangeBytes, largestBlob), 2 * concurrency);
     const placesOf = (hash: string): Place[] =>
       (targets.get(hash) ?? []).map(({ file, offset }) => [file.temp, offset]);
     let failed = false;
@@ -160,7 +168,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
         limiter.run(async () => {
           if (failed) return;
           // Awaited first: `result.bytes += await …` would read the total before the wait and lose other packs' bytes.
-          const written = await restorePackBlobs(repo, pack, blobs, placesOf, options.rangeBytes).catch(
+          const written = await restorePackBlobs(repo, pack, blobs, placesOf, slots, rangeBytes).catch(
             (error: unknown) => {
               failed = true;
               throw error;
