@@ -18,7 +18,7 @@ import { RepoIndex, writeIndexFile } from './repo-index.js';
 import { SEAL_OVERHEAD } from './repo-key.js';
 import { keys, type Repository } from './repository.js';
 import { type ScanSource, scan } from './scanner.js';
-import type { CutPiece } from './segment-cut.js';
+import { type CutPiece, HOLE_BLOCK } from './segment-cut.js';
 import { SharedSlots } from './shared-slots.js';
 import { type BatchCut, batchBytes } from './small-files.js';
 import type { SnapshotView } from './snapshot-view.js';
@@ -30,8 +30,6 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 const BATCH_FILES = 512;
 /** What sealing adds to a blob: the compression kind byte, the nonce and the tag. */
 const BLOB_OVERHEAD = 1 + SEAL_OVERHEAD;
-/** Sealed blobs per seal task, at most (a batch's files and chunks): bounds a task's output. */
-const MAX_BLOBS_PER_TASK = 2048;
 
 interface SmallBatch {
   files: Array<{ viewPath: string; plainPath: string; size: number; extents: Extent[] }>;
@@ -102,8 +100,11 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const slotCount = Math.max(2, Math.floor((options.inFlightBytes ?? 48 * 1024 * 1024) / slotBytes));
   const segments = new SharedSlots(slotBytes, slotCount);
   // A sealed form is held from its seal until the packer has copied it: one per worker and one more.
+  // It holds a slot's chunks and their overhead: chunks are at least `minSize` but a file's last one
+  // and one before each hole (a hole takes at least 64 KiB).
+  const maxBlobs = Math.ceil(slotBytes / chunker.minSize) + BATCH_FILES + Math.ceil(slotBytes / HOLE_BLOCK);
   const sealedSlots = new SharedSlots(
-    slotBytes + MAX_BLOBS_PER_TASK * BLOB_OVERHEAD,
+    slotBytes + maxBlobs * BLOB_OVERHEAD,
     Math.min(slotCount, pool.size + 1),
   );
   const packer = new Packer(
@@ -171,7 +172,6 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       if (failure) throw failure;
       return;
     }
-    if (fresh.length > MAX_BLOBS_PER_TASK) throw new Error('too many chunks in one seal task');
     // Sealing runs while the next segment is read and cut; the slots bound how far ahead.
     track(
       (async () => {

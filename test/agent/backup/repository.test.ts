@@ -95,6 +95,29 @@ describe('dedup', () => {
   });
 });
 
+describe('chunker settings', () => {
+  it('backs up and restores with the smallest chunks a config allows (thousands of chunks per seal)', async () => {
+    const repo = await initRepository(
+      new LocalDirectoryStorage(path.join(work, 'tiny-chunks')),
+      new KmsKeyWrapper(cloud.kmsKeyId),
+      { minSize: 64, avgSize: 256, maxSize: 1024 },
+    );
+    const dir = path.join(work, 'tiny-source');
+    await mkdir(dir, { recursive: true });
+    // A file read in segments and small files read in one batch, each cut into chunks of 64-1024 bytes.
+    const large = seededBytes(40, 9 * 1024 * 1024);
+    await writeFile(path.join(dir, 'large.bin'), large);
+    for (let i = 0; i < 20; i++)
+      await writeFile(path.join(dir, `small-${i}.bin`), seededBytes(50 + i, 100_000));
+    const { session, manifest } = await backup(repo, dir);
+    expect(manifest.stats.newChunks).toBeGreaterThan(30_000);
+    const dest = path.join(work, 'tiny-restore');
+    await runRestore({ repo, session, destination: dest, stripPrefix: '/data' });
+    expect((await readFile(path.join(dest, 'large.bin'))).equals(large)).toBe(true);
+    expect((await readFile(path.join(dest, 'small-7.bin'))).equals(seededBytes(57, 100_000))).toBe(true);
+  });
+});
+
 describe('corruption and keys', () => {
   it('a corrupted pack fails the restore without writing anything, and check names it', async () => {
     const repo = await freshRepo('corrupt');
