@@ -87,6 +87,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   if (options.sources.length === 0)
     throw new TidemarkError('BadRequest', 'nothing to back up: no sources', 400, 'sources');
 
+  // The workers boot (≈50 ms) while the index and the parent manifest load.
+  cpuPool().warm();
   const index = await RepoIndex.load(repo);
   const parent =
     options.parent === false

@@ -67,6 +67,11 @@ export class CpuPool {
     }
   }
 
+  /** Starts every worker now, so they boot while the caller prepares its first tasks. */
+  warm(): void {
+    while (this.slots.length < this.size) this.spawn().worker.unref();
+  }
+
   private spawn(): Slot {
     const slot: Slot = { worker: startWorker() };
     slot.worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {
