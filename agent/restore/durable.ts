@@ -14,6 +14,29 @@ const run = promisify(execFile);
 /** How `makeDurable` flushed: one syncfs per file system, or an fsync per file. */
 export type DurableMethod = 'syncfs' | 'fsync' | 'nothing';
 
+/** One directory per file system among `dirs`: enough for syncfs. */
+async function oneDirPerDevice(dirs: Iterable<string>): Promise<string[]> {
+  const byDevice = new Map<number, string>();
+  for (const dir of dirs) {
+    const { dev } = await stat(dir);
+    if (!byDevice.has(dev)) byDevice.set(dev, dir);
+  }
+  return [...byDevice.values()];
+}
+
+/**
+ * Starts writing back what the restore has written so far, without waiting for it to be durable:
+ * the disk works while the restore goes on, so the final `makeDurable` has less left to flush.
+ * Resolves when that `sync -f` ends; never fails (the final flush is what counts).
+ */
+export async function startWriteback(dirs: Iterable<string>, syncCommand = 'sync'): Promise<void> {
+  try {
+    await run(syncCommand, ['-f', ...(await oneDirPerDevice(dirs))]);
+  } catch {
+    // Only a head start: makeDurable flushes everything and reports failure.
+  }
+}
+
 /**
  * Flushes `files` (written and closed) to stable storage; `dirs` are the directories that hold them.
  * `syncCommand` is coreutils `sync` unless a caller (a test of the fallback) names another.
@@ -24,14 +47,8 @@ export async function makeDurable(
   syncCommand = 'sync',
 ): Promise<DurableMethod> {
   if (files.length === 0) return 'nothing';
-  // One directory per file system is enough for syncfs.
-  const byDevice = new Map<number, string>();
-  for (const dir of dirs) {
-    const { dev } = await stat(dir);
-    if (!byDevice.has(dev)) byDevice.set(dev, dir);
-  }
   try {
-    await run(syncCommand, ['-f', ...byDevice.values()]);
+    await run(syncCommand, ['-f', ...(await oneDirPerDevice(dirs))]);
     return 'syncfs';
   } catch {
     // No coreutils `sync -f` (or it failed): fall back to an fsync per file.

@@ -22,10 +22,13 @@ import { SharedSlots } from '../backup/shared-slots.js';
 import { ObjectMissing } from '../backup/storage.js';
 import { applyAttributes } from './attributes.js';
 import type { Place } from './blob-writer.js';
-import { makeDurable } from './durable.js';
+import { makeDurable, startWriteback } from './durable.js';
 import { byDirectory, type CreateItem, type PlaceItem } from './file-batches.js';
 import { DEFAULT_RANGE_BYTES, restorePackBlobs } from './pack-reader.js';
 import { packsNeedingRetrieval } from './retrieval.js';
+
+/** Bytes written between two early writebacks (see durable.ts). */
+const WRITEBACK_EVERY = 256 * 1024 * 1024;
 
 export interface RestoreOptions {
   repo: Repository;
@@ -162,6 +165,8 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     const placesOf = (hash: string): Place[] =>
       (targets.get(hash) ?? []).map(({ file, offset }) => [file.temp, offset]);
     let failed = false;
+    let kicked = 0;
+    let writeback: Promise<void> | undefined;
     // Settle every pack before cleaning up, so no write lands after the temp files are removed.
     const outcomes = await Promise.allSettled(
       [...byPack].map(([pack, blobs]) =>
@@ -175,6 +180,13 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
             },
           );
           result.bytes += written;
+          // Writeback starts every 256 MiB, one `sync -f` at a time, rather than all at the end.
+          if (result.bytes - kicked >= WRITEBACK_EVERY && !writeback) {
+            kicked = result.bytes;
+            writeback = startWriteback(made).finally(() => {
+              writeback = undefined;
+            });
+          }
         }),
       ),
     );

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeDurable } from '../../../agent/restore/durable.js';
+import { makeDurable, startWriteback } from '../../../agent/restore/durable.js';
 
 let dir: string;
 let files: string[];
@@ -45,5 +45,19 @@ describe('makeDurable', () => {
 
   it('has nothing to do for no files', async () => {
     expect(await makeDurable([], [dir])).toBe('nothing');
+  });
+});
+
+describe('startWriteback', () => {
+  it('runs `sync -f` on the directories and resolves; a sync that cannot run is not an error', async () => {
+    // A stand-in sync that records its arguments, so the call itself is checked, not only its outcome.
+    const fake = path.join(dir, 'fake-sync');
+    const log = path.join(dir, 'fake-sync.log');
+    await writeFile(fake, `#!/bin/sh\necho "$@" > ${JSON.stringify(log)}\n`, { mode: 0o755 });
+    await expect(startWriteback([dir, dir], fake)).resolves.toBeUndefined();
+    // One directory per file system.
+    expect((await readFile(log, 'utf8')).trim()).toBe(`-f ${dir}`);
+    await expect(startWriteback([dir], path.join(dir, 'no-such-sync'))).resolves.toBeUndefined();
+    await expect(startWriteback([dir])).resolves.toBeUndefined();
   });
 });
