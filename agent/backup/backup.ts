@@ -230,7 +230,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       const hashes: string[] = [];
       cut.files.forEach((file, i) => {
         const item = batch.files[i] as SmallBatch['files'][number];
-        if ('grown' in file) grown.push(item);
+        // A file that grew, or that a live view's owner changed while it was read, is read again.
+        if ('grown' in file || options.view.stillPlain?.(item.viewPath) === false) grown.push(item);
         else absorb(file.pieces, item.extents, fresh, hashes);
       });
       sealAndPack(data, fresh, hashes, release);
@@ -238,7 +239,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       release();
       throw error;
     }
-    // A file that grew since the scan is read the ordinary way, in segments.
+    // Those files are read the ordinary way, through the view, in segments.
     for (const item of grown) await chunkFile(item.viewPath, item.size, item.extents);
   };
 

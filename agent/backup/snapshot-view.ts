@@ -34,4 +34,10 @@ export interface SnapshotView {
    * small files in batches on its CPU workers.
    */
   plainPath?(path: string): string | undefined;
+  /**
+   * For a view over a live tree (a copy-on-write snapshot): asked after bytes were read from
+   * `plainPath`, whether they are still the view's. False means they may not be, and the backup
+   * reads the file again through `read`. Absent: a plain path always holds the view's content.
+   */
+  stillPlain?(path: string): boolean;
 }

@@ -57,7 +57,27 @@ export class CowView implements SnapshotView {
     return this.snapshot.records.get(p)?.target ?? readlink(p);
   }
 
+  /**
+   * A file apply has not touched since the snapshot is its live file. Apply records a path (the
+   * hook runs before it writes, renames or deletes) before changing it, so bytes read from here are
+   * the snapshot's as long as `stillPlain` says, after the read, that no record appeared.
+   */
+  plainPath(p: string): string | undefined {
+    return this.snapshot.records.has(p) ? undefined : p;
+  }
+
+  stillPlain(p: string): boolean {
+    return !this.snapshot.records.has(p);
+  }
+
   async read(p: string, buffer: Buffer, position: number, length: number): Promise<number> {
+    if (!this.snapshot.records.has(p)) {
+      // Untouched so far: one read of the live file, kept only if apply did not touch it meanwhile.
+      const size = (await this.lstat(p)).size;
+      const want = Math.max(0, Math.min(length, size - position));
+      await readInto(p, buffer, 0, want, position);
+      if (!this.snapshot.records.has(p)) return want;
+    }
     const size = this.snapshot.records.get(p)?.stat.size ?? (await this.lstat(p)).size;
     const end = Math.min(position + length, size);
     let done = 0;

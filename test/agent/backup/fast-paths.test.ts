@@ -164,6 +164,43 @@ describe('backup fast paths', () => {
     await expectRestored(repo, overlay.session, path.join(work, 'restore-overlay'));
   });
 
+  it('reads a batched file again through the view when the view says its plain file changed meanwhile', async () => {
+    const repo = await repoAt('changed');
+    const changed = path.join(source, 'small', 'd3', 'f3.bin');
+    const live = files.get('small/d3/f3.bin') as Buffer;
+    // What a copy-on-write view would serve: the snapshot's bytes, not the live file's.
+    const snapshotBytes = Buffer.alloc(live.length, 0x5a);
+    class ChangingView extends CountingView {
+      stillPlain(p: string): boolean {
+        return p !== changed;
+      }
+      override async read(p: string, buffer: Buffer, position: number, length: number): Promise<number> {
+        if (p !== changed) return super.read(p, buffer, position, length);
+        this.readPaths.add(p);
+        const part = snapshotBytes.subarray(position, position + length);
+        part.copy(buffer);
+        return part.length;
+      }
+    }
+    const view = new ChangingView();
+    const { session } = await runBackup({
+      repo,
+      view,
+      sources: [{ viewPath: source, masterPath: '/data' }],
+      masterHost: 'm',
+      parent: false,
+    });
+    expect(view.readPaths).toContain(changed);
+    const dest = path.join(work, 'restore-changed');
+    await runRestore({ repo, session, destination: dest, stripPrefix: '/data' });
+    expect((await readFile(path.join(dest, 'small', 'd3', 'f3.bin'))).equals(snapshotBytes)).toBe(true);
+    expect(
+      (await readFile(path.join(dest, 'small', 'd5', 'f5.bin'))).equals(
+        files.get('small/d5/f5.bin') as Buffer,
+      ),
+    ).toBe(true);
+  });
+
   it('restores in small groups: one stream per pack, each group written while the next arrives', async () => {
     const storage = new CountingStorage(path.join(work, 'ranges'));
     const repo = await initRepository(storage, new KmsKeyWrapper(cloud.kmsKeyId));
