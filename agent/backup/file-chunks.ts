@@ -18,7 +18,7 @@ import type { SharedSlots } from './shared-slots.js';
 import type { SnapshotView } from './snapshot-view.js';
 
 /** New bytes per segment. */
-export const READ_SIZE = 8 * 1024 * 1024;
+const READ_SIZE = 8 * 1024 * 1024;
 
 /** The slot size a segment needs: a tail of up to `maxSize` bytes, READ_SIZE new ones and one spare. */
 export function segmentBytes(chunker: ChunkerParams): number {
@@ -50,25 +50,20 @@ export async function* fileSegments(
     const slot = await slots.acquire();
     const size = tail + want;
     let filled = 0;
+    let cut: SegmentCut;
     try {
       while (filled < size) {
         const n = await view.read(path, slot.subarray(filled), position - tail + filled, size - filled);
         if (n === 0) break;
         filled += n;
       }
-    } catch (error) {
-      slots.release(slot);
-      throw error;
-    }
-    final = filled < size;
-    if (filled === 0) {
-      slots.release(slot);
-      return;
-    }
-    const data = slot.subarray(0, filled);
-    let cut: SegmentCut;
-    try {
+      final = filled < size;
+      if (filled === 0) {
+        slots.release(slot);
+        return;
+      }
       // A live file that shrank under the read is cut as far as it goes now.
+      const data = slot.subarray(0, filled);
       cut = await pool.run<SegmentCut>({ op: 'cut', data, newStart: Math.min(tail, filled), final, chunker });
     } catch (error) {
       slots.release(slot);
@@ -80,7 +75,7 @@ export async function* fileSegments(
     yield {
       pieces: cut.pieces,
       consumed: cut.consumed,
-      data,
+      data: slot.subarray(0, filled),
       release: () => {
         if (!released) slots.release(slot);
         released = true;

@@ -52,8 +52,7 @@ export class RepoKey {
   /** Seals `plain`, or the concatenation of its parts (encrypted in turn, never joined in plain text). */
   seal(plain: Buffer | Buffer[]): Buffer {
     const parts = Array.isArray(plain) ? plain : [plain];
-    // Not from Node's shared pool: sealed blobs may move between threads (see cpu-tasks.ts).
-    const sealed = Buffer.allocUnsafeSlow(sealedLength(parts));
+    const sealed = Buffer.allocUnsafe(sealedLength(parts));
     this.sealInto(parts, sealed, 0);
     return sealed;
   }

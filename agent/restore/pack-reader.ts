@@ -35,7 +35,7 @@ interface Group {
 }
 
 /** The blobs in pack order, cut into groups; a group spans at most `rangeBytes` unless one blob is larger. */
-export function groupBlobs(blobs: Blob[], rangeBytes: number): Group[] {
+function groupBlobs(blobs: Blob[], rangeBytes: number): Group[] {
   const sorted = [...blobs].sort((a, b) => a.location.offset - b.location.offset);
   const groups: Group[] = [];
   for (let i = 0; i < sorted.length; ) {
