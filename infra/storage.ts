@@ -9,6 +9,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { DATA_PACK_TAG } from '../core/media-tiers.js';
 import { TABLE_INDEXES, TABLE_KEYS, TABLE_TTL_ATTRIBUTE } from '../core/table.js';
 import type { TidemarkSettings } from './settings.js';
 
@@ -87,14 +88,18 @@ export class Storage extends Construct {
       serverAccessLogsPrefix: 'media/',
       lifecycleRules: [
         {
+          // Only data packs age (core/media-tiers.ts): index files, manifests and manifest pages stay
+          // readable, so a session can be browsed and its restore planned without a retrieval.
           id: 'ColderTiersByAge',
+          tagFilters: { [DATA_PACK_TAG.key]: DATA_PACK_TAG.value },
           transitions: tiers,
           noncurrentVersionTransitions: tiers.map(({ storageClass, transitionAfter }) => ({
             storageClass,
             transitionAfter,
           })),
-          abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
+        // Its own rule: S3 refuses AbortIncompleteMultipartUpload in a rule filtered by tags.
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });

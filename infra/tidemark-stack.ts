@@ -71,6 +71,7 @@ export class TidemarkStack extends Stack {
         actions: [
           's3:GetObject',
           's3:PutObject',
+          's3:PutObjectTagging',
           's3:DeleteObject',
           's3:AbortMultipartUpload',
           's3:RestoreObject',

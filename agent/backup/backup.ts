@@ -11,7 +11,8 @@ import { TidemarkError } from '../../core/error-catalogue.js';
 import { cpuPool } from './cpu-pool.js';
 import { fileSegments, segmentBytes } from './file-chunks.js';
 import { GearChunker } from './gear-chunker.js';
-import type { Extent, Manifest, ManifestEntry } from './manifest.js';
+import type { Extent, Manifest, ManifestEntry, ManifestRoot } from './manifest.js';
+import { sealPages, splitPages } from './manifest-pages.js';
 import { Packer, type SealedBlob } from './packer.js';
 import { ParentCache } from './parent-cache.js';
 import { RepoIndex, writeIndexFile } from './repo-index.js';
@@ -273,7 +274,9 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       uid: stat.uid,
       gid: stat.gid,
       mtimeMs: stat.mtimeMs,
-      atimeMs: stat.atimeMs,
+      // Listing a directory or reading a link moves its access time, so for them we would record our
+      // own last scan; their mtime stands in, which also keeps unchanged pages the same each session.
+      atimeMs: stat.type === 'file' ? stat.atimeMs : stat.mtimeMs,
       size: stat.type === 'file' ? stat.size : 0,
     };
     if (stat.type === 'symlink') entry.target = await options.view.readlink(item.viewPath);
@@ -309,26 +312,34 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   await Promise.all(chunking);
   while (working.size > 0) await Promise.all(working);
   if (failure) throw failure;
+  // The entries go into packs of their own as pages; only pages no session has stored yet are added.
+  await packer.startMetadata();
+  const pages = sealPages(repo, splitPages(entries), (hash) => index.has(hash) || queued.has(hash));
+  for (const { hash, sealed, rawLength } of pages.fresh) {
+    queued.add(hash);
+    await packer.add(sealed, [{ hash, offset: 0, length: sealed.length, rawLength }]);
+  }
   await packer.finish();
   stats.storedBytes = packer.storedBytes;
 
   // Order matters: packs are durable, then the index that names them, then the manifest.
   const indexFile =
     packer.done.length > 0 ? await writeIndexFile(repo, { version: 1, packs: packer.done }) : undefined;
-  const manifest: Manifest = {
-    version: 1,
+  const root: ManifestRoot = {
+    version: 2,
     session,
     repoId: repo.config.id,
     createdAt: new Date().toISOString(),
     masterHost: options.masterHost,
     entity: options.entity,
     sources: options.sources,
-    entries,
+    pages: pages.hashes,
     xattrs: 'not-recorded',
     stats,
     parent: parent?.session,
   };
-  await repo.storage.put(keys.manifest(session), repo.sealJson(manifest));
+  await repo.storage.put(keys.manifest(session), repo.sealJson(root));
+  const manifest: Manifest = { ...root, entries };
   await options.commit?.(manifest);
   return { session, manifest, packs: packer.done.length, indexFile };
 }

@@ -69,7 +69,7 @@ export async function checkRepository(
   const sessions = await listSessions(repo);
   for (const session of sessions) {
     try {
-      const manifest = await readManifest(repo, session);
+      const manifest = await readManifest(repo, session, index);
       const missing = new Set<string>();
       for (const entry of manifest.entries)
         for (const [hash] of entry.extents ?? []) if (hash && !index.has(hash)) missing.add(hash);

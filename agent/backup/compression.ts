@@ -98,6 +98,17 @@ export function compressBlobSync(plain: Buffer): Buffer[] {
   return frame(plain, brotliCompressSync(plain, optionsFor(plain.length)));
 }
 
+/**
+ * The stored form of a small JSON document kept as a blob (a manifest page): brotli at quality 4,
+ * as for index files and manifest roots (repository.ts).
+ */
+export function compressDocument(plain: Buffer): Buffer[] {
+  const packed = brotliCompressSync(plain, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 4, [constants.BROTLI_PARAM_SIZE_HINT]: plain.length },
+  });
+  return frame(plain, packed);
+}
+
 /** The stored form of a chunk under the repository's codec, as parts to seal in turn. */
 export async function compressChunk(plain: Buffer, codec: ChunkCodec): Promise<Buffer[]> {
   if (codec !== 'zstd' || plain.length <= PROBE_ABOVE) return compressBlobSync(plain);

@@ -1,7 +1,8 @@
 /** A live directory as a SnapshotView (for tests, for master-side backups, and as the CoW view's base). */
 
 import type { Stats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { openToRead } from './open-to-read.js';
 import type { SnapshotView, ViewStat } from './snapshot-view.js';
 
 export function toViewStat(info: Stats): ViewStat {
@@ -45,7 +46,7 @@ export class DirectoryView implements SnapshotView {
 
   // One open per call: the scanner reads in 8 MiB blocks, so the cost is negligible and no handle can leak.
   async read(path: string, buffer: Buffer, position: number, length: number): Promise<number> {
-    const handle = await open(path, 'r');
+    const handle = await openToRead(path);
     try {
       return (await handle.read(buffer, 0, length, position)).bytesRead;
     } finally {

@@ -1,5 +1,6 @@
 /**
- * Garbage collection: deletes packs that no committed manifest references,
+ * Garbage collection: deletes packs that no committed manifest references
+ * (by a chunk of a file or by a page of its entries),
  * and rewrites the index without them. Packs and index files younger than
  * the grace period are never touched: they may belong to a backup still in
  * progress, whose manifest does not exist yet. A pack that holds any
@@ -20,13 +21,14 @@ export async function collectGarbage(
   options: { graceMs?: number; now?: Date } = {},
 ): Promise<GcReport> {
   const cutoff = (options.now ?? new Date()).getTime() - (options.graceMs ?? 60 * 60 * 1000);
+  const index = await RepoIndex.load(repo);
   const referenced = new Set<string>();
   for (const session of await listSessions(repo)) {
-    const manifest = await readManifest(repo, session);
+    const manifest = await readManifest(repo, session, index);
+    for (const page of manifest.pages ?? []) referenced.add(page);
     for (const entry of manifest.entries)
       for (const [hash] of entry.extents ?? []) if (hash) referenced.add(hash);
   }
-  const index = await RepoIndex.load(repo);
   const livePacks = new Set<string>();
   for (const [hash, location] of index.blobs) if (referenced.has(hash)) livePacks.add(location.pack);
 

@@ -1,44 +1,22 @@
 /**
  * A session's manifest: the tree as seen on the master (its host name and
  * paths), attributes, and each file's content as a list of chunk references
- * and holes. Sealed like every other blob; written last, which is what makes
- * a session exist.
+ * and holes. Its root (sessions/<id>/manifest) is sealed like the index
+ * files and written last, which is what makes a session exist. Version 2
+ * roots name their entries' pages, which live in the packs
+ * (manifest-pages.ts); version 1 roots, from before pages, hold the entries
+ * themselves and are still read.
  */
 import { z } from 'zod';
+import { ManifestEntry } from './manifest-entry.js';
+import { readPages } from './manifest-pages.js';
+import { RepoIndex } from './repo-index.js';
 import type { Repository } from './repository.js';
 import { keys } from './repository.js';
 
-/** `[sha256 hex, length]` is a chunk, `[null, length]` a hole (sparse region, all zeros). */
-export const Extent = z.tuple([
-  z
-    .string()
-    .regex(/^[0-9a-f]{64}$/)
-    .nullable(),
-  z.number().int().min(0),
-]);
-export type Extent = z.infer<typeof Extent>;
+export { Extent, ManifestEntry } from './manifest-entry.js';
 
-export const ManifestEntry = z.strictObject({
-  path: z.string().startsWith('/'),
-  type: z.enum(['file', 'directory', 'symlink']),
-  mode: z.number().int(),
-  uid: z.number().int(),
-  gid: z.number().int(),
-  mtimeMs: z.number(),
-  atimeMs: z.number(),
-  size: z.number().int().min(0),
-  extents: z.array(Extent).optional(),
-  target: z.string().optional(),
-  /** Another path of the same inode, backed up before this one. */
-  hardlinkTo: z.string().optional(),
-  /** Files: the inode and ctime the backup read (on the replica), so the next backup can skip it if unchanged. */
-  ino: z.number().int().optional(),
-  ctimeMs: z.number().optional(),
-});
-export type ManifestEntry = z.infer<typeof ManifestEntry>;
-
-export const Manifest = z.strictObject({
-  version: z.literal(1),
+const Header = {
   session: z.string(),
   repoId: z.string(),
   createdAt: z.iso.datetime(),
@@ -46,7 +24,6 @@ export const Manifest = z.strictObject({
   entity: z.string().optional(),
   /** Which master path each backed-up view path stands for. */
   sources: z.array(z.strictObject({ viewPath: z.string(), masterPath: z.string() })),
-  entries: z.array(ManifestEntry),
   /** Extended attributes are not recorded: Node has no xattr API and no maintained pure-JS library provides one. */
   xattrs: z.literal('not-recorded'),
   stats: z.strictObject({
@@ -59,12 +36,40 @@ export const Manifest = z.strictObject({
   }),
   /** The session unchanged files were taken from without reading them (see parent-cache.ts). */
   parent: z.string().optional(),
+};
+const PageHash = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** The root as stored: the entries themselves (version 1) or the pages that hold them (version 2). */
+const ManifestRoot = z.discriminatedUnion('version', [
+  z.strictObject({ version: z.literal(1), ...Header, entries: z.array(ManifestEntry) }),
+  z.strictObject({ version: z.literal(2), ...Header, pages: z.array(PageHash) }),
+]);
+export type ManifestRoot = z.infer<typeof ManifestRoot>;
+
+/** A manifest as read: the root's header with every entry, and (version 2) the pages they came from. */
+export const Manifest = z.strictObject({
+  version: z.union([z.literal(1), z.literal(2)]),
+  ...Header,
+  entries: z.array(ManifestEntry),
+  pages: z.array(PageHash).optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 
-export async function readManifest(repo: Repository, session: string): Promise<Manifest> {
+/** The root alone: enough to tell whose session it is without reading its pages. */
+export async function readManifestRoot(repo: Repository, session: string): Promise<ManifestRoot> {
   const sealed = await repo.storage.get(keys.manifest(session));
-  return Manifest.parse(repo.openJson(sealed, `manifest of session ${session}`));
+  return ManifestRoot.parse(repo.openJson(sealed, `manifest of session ${session}`));
+}
+
+/** A root with its entries; `index` locates the pages (loaded here when not given). */
+export async function manifestOf(repo: Repository, root: ManifestRoot, index?: RepoIndex): Promise<Manifest> {
+  if (root.version === 1) return root;
+  const entries = await readPages(repo, index ?? (await RepoIndex.load(repo)), root.pages, root.session);
+  return { ...root, entries };
+}
+
+export async function readManifest(repo: Repository, session: string, index?: RepoIndex): Promise<Manifest> {
+  return manifestOf(repo, await readManifestRoot(repo, session), index);
 }
 
 /** Sessions whose manifest exists: the only ones a restore may pick. */
@@ -76,7 +81,7 @@ export async function listSessions(repo: Repository): Promise<string[]> {
     .sort();
 }
 
-/** Removes a session from the repository (retention); its chunks go with the next gc. */
+/** Removes a session from the repository (retention); its chunks and pages go with the next gc. */
 export async function forgetSession(repo: Repository, session: string): Promise<void> {
   await repo.storage.delete(keys.manifest(session));
 }

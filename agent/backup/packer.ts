@@ -7,9 +7,12 @@
  * `hashPack` (a CPU worker reads the shared slot in place), off the main
  * thread that reads files and dispatches work.
  */
+import { createHash } from 'node:crypto';
+import { DATA_PACK_TAG } from '../../core/media-tiers.js';
 import type { IndexFile } from './repo-index.js';
 import { keys, type Repository } from './repository.js';
 import { SharedSlots } from './shared-slots.js';
+import type { PutOptions } from './storage.js';
 
 /** A sealed blob to pack: where it lies in its buffer, and what it holds. */
 export interface SealedBlob {
@@ -28,6 +31,8 @@ export class Packer {
   private adding: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
+  /** Tags of the packs being filled: data packs age into Glacier, metadata packs do not. */
+  private tags: PutOptions['tags'] = { [DATA_PACK_TAG.key]: DATA_PACK_TAG.value };
   /** Packs uploaded so far, for the index file. */
   readonly done: IndexFile['packs'] = [];
   storedBytes = 0;
@@ -36,12 +41,25 @@ export class Packer {
     private readonly repo: Repository,
     private readonly packSize: number,
     uploads: number,
-    /** The largest sealed blob `add` will be given. */
-    maxBlob: number,
+    /** The largest sealed blob a pack slot takes; a larger one (a page naming a huge file's chunks) is a pack alone. */
+    private readonly maxBlob: number,
     private readonly hashPack: (pack: Buffer) => Promise<string>,
     private readonly onPack?: (id: string, bytes: number) => void,
   ) {
     this.slots = new SharedSlots(packSize + maxBlob, uploads + 1);
+  }
+
+  /**
+   * From here on, blobs go to metadata packs (manifest pages): the filling data pack is sent first,
+   * and the packs that follow are not tagged for the colder tiers (core/media-tiers.ts).
+   */
+  startMetadata(): Promise<void> {
+    const started = this.adding.then(() => {
+      this.flush();
+      this.tags = undefined;
+    });
+    this.adding = started.catch(() => undefined);
+    return started;
   }
 
   /** Copies `blobs` out of `source` into packs; once this resolves, `source` may be reused. */
@@ -55,6 +73,10 @@ export class Packer {
   private async copy(source: Buffer, blobs: SealedBlob[]): Promise<void> {
     for (const { hash, offset, length, rawLength } of blobs) {
       if (this.failure) throw this.failure;
+      if (length > this.maxBlob) {
+        await this.uploadAlone(source.subarray(offset, offset + length), hash, rawLength);
+        continue;
+      }
       this.pack ??= await this.slots.acquire();
       if (this.size + length > this.pack.length) throw new Error(`blob ${hash} is larger than a pack slot`);
       source.copy(this.pack, this.size, offset, offset + length);
@@ -70,12 +92,13 @@ export class Packer {
     if (!slot || this.blobs.length === 0) return;
     const body = slot.subarray(0, this.size);
     const blobs = this.blobs;
+    const tags = this.tags;
     this.pack = undefined;
     this.size = 0;
     this.blobs = [];
     const upload = (async () => {
       const id = await this.hashPack(body);
-      await this.repo.storage.put(keys.pack(id), body, { sha256: id });
+      await this.repo.storage.put(keys.pack(id), body, { sha256: id, tags });
       this.done.push({ id, blobs });
       this.storedBytes += body.length;
       this.onPack?.(id, body.length);
@@ -88,6 +111,16 @@ export class Packer {
         this.inFlight.delete(upload);
       });
     this.inFlight.add(upload);
+  }
+
+  /** Uploads one blob as a pack of its own, now (rare: only what no slot can hold). */
+  private async uploadAlone(body: Buffer, hash: string, rawLength: number): Promise<void> {
+    // Hashed here: the pack hasher may move an ordinary buffer to a worker.
+    const id = createHash('sha256').update(body).digest('hex');
+    await this.repo.storage.put(keys.pack(id), body, { sha256: id, tags: this.tags });
+    this.done.push({ id, blobs: [[hash, 0, body.length, rawLength]] });
+    this.storedBytes += body.length;
+    this.onPack?.(id, body.length);
   }
 
   /** Uploads the last partial pack and waits for every upload; throws the first failure. */

@@ -7,7 +7,7 @@
  * moves ctime, which no user can set.
  */
 import type { Extent, Manifest, ManifestEntry } from './manifest.js';
-import { listSessions, readManifest } from './manifest.js';
+import { listSessions, manifestOf, readManifest, readManifestRoot } from './manifest.js';
 import type { RepoIndex } from './repo-index.js';
 import type { Repository } from './repository.js';
 import type { ScanSource } from './scanner.js';
@@ -53,18 +53,21 @@ export class ParentCache {
     index: RepoIndex,
     want: { parent?: string; masterHost: string; entity?: string; sources: ScanSource[] },
   ): Promise<ParentCache | undefined> {
-    if (want.parent) return new ParentCache(want.parent, await readManifest(repo, want.parent), index);
+    if (want.parent) return new ParentCache(want.parent, await readManifest(repo, want.parent, index), index);
     const sources = JSON.stringify(want.sources);
     const sessions = (await listSessions(repo)).reverse().slice(0, LOOK_BACK);
     for (const session of sessions) {
-      const manifest = await readManifest(repo, session).catch(() => undefined);
+      // The root says whose session it is; only the match's pages are read.
+      const root = await readManifestRoot(repo, session).catch(() => undefined);
       if (
-        manifest &&
-        manifest.masterHost === want.masterHost &&
-        manifest.entity === want.entity &&
-        JSON.stringify(manifest.sources) === sources
-      )
-        return new ParentCache(session, manifest, index);
+        root &&
+        root.masterHost === want.masterHost &&
+        root.entity === want.entity &&
+        JSON.stringify(root.sources) === sources
+      ) {
+        const manifest = await manifestOf(repo, root, index).catch(() => undefined);
+        if (manifest) return new ParentCache(session, manifest, index);
+      }
     }
     return undefined;
   }

@@ -6,8 +6,9 @@
  * 12,000 small files the main thread's open/read/close and two messages per
  * file were the backup's bottleneck; now it is two messages per batch.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import type { GearChunker } from './gear-chunker.js';
+import { openToReadSync } from './open-to-read.js';
 import { type CutPiece, cutSegment } from './segment-cut.js';
 
 /** A batched file's cut: its bytes are `data[start, start + length)`, pieces' offsets are into `data`. */
@@ -47,7 +48,7 @@ export function readAndCutBatch(
   let offset = 0;
   for (let i = 0; i < paths.length; i++) {
     const want = (sizes[i] as number) + 1;
-    const fd = openSync(paths[i] as string, 'r');
+    const fd = openToReadSync(paths[i] as string);
     let length = 0;
     try {
       while (length < want) {

@@ -12,6 +12,8 @@ export interface StoredObject {
 
 export interface PutOptions {
   sha256?: string;
+  /** Object tags where the backend has them (S3): data packs are tagged for the colder tiers (core/media-tiers.ts). */
+  tags?: Readonly<Record<string, string>>;
 }
 
 export interface StorageBackend {

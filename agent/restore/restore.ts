@@ -70,7 +70,8 @@ interface PendingFile {
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
   const { repo } = options;
-  const manifest = await readManifest(repo, options.session).catch((error: unknown) => {
+  const index = await RepoIndex.load(repo);
+  const manifest = await readManifest(repo, options.session, index).catch((error: unknown) => {
     if (error instanceof ObjectMissing)
       throw TidemarkError.fromCatalogue(
         'E3371',
@@ -92,7 +93,6 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
   };
   const selected = selectEntries(manifest.entries, options.paths);
   const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
-  const index = await RepoIndex.load(repo);
 
   // Which chunks go where; a hard link whose first name is not restored gets the content itself.
   const files: PendingFile[] = [];

@@ -4,9 +4,10 @@
  * attributes, and its changed blocks read from the shadow file).
  */
 import type { BigIntStats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { toViewStat } from '../backup/directory-view.js';
+import { openToRead } from '../backup/open-to-read.js';
 import type { SnapshotView, ViewStat } from '../backup/snapshot-view.js';
 import { COW_BLOCK, type CowSnapshot, renamedHereLater } from './cow-snapshots.js';
 
@@ -112,7 +113,7 @@ async function readInto(
   length: number,
   position: number,
 ): Promise<void> {
-  const handle = await open(file, 'r');
+  const handle = await openToRead(file);
   try {
     const { bytesRead } = await handle.read(buffer, offset, length, position);
     if (bytesRead < length) buffer.fill(0, offset + bytesRead, offset + length); // a shadow's unwritten tail

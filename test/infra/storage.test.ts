@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { DATA_PACK_TAG } from '../../core/media-tiers.js';
 import { TABLE_INDEXES, TABLE_KEYS, TABLE_TTL_ATTRIBUTE } from '../../core/table.js';
 import { buildApp } from '../../infra/build-stack.js';
 import { onlyResource, propertyOf, resourcesOf, synth } from './synth.js';
@@ -173,15 +174,20 @@ describe('alert topic', () => {
   });
 });
 
+/** The tier transitions (which must apply to data packs only) and the multipart clean-up, from their two rules. */
 function lifecycleOf(props: Record<string, unknown>) {
   const rules = (props.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
-  expect(rules).toHaveLength(1);
-  const rule = rules[0] ?? {};
-  expect(rule.Status).toBe('Enabled');
+  expect(rules).toHaveLength(2);
+  for (const rule of rules) expect(rule.Status).toBe('Enabled');
+  const tiers = rules.find((rule) => rule.Transitions) ?? {};
+  // Index files, manifests and manifest pages stay out of Glacier.
+  expect(tiers.TagFilters).toEqual([{ Key: DATA_PACK_TAG.key, Value: DATA_PACK_TAG.value }]);
+  const abort = rules.find((rule) => rule.AbortIncompleteMultipartUpload) ?? {};
+  expect(abort.TagFilters).toBeUndefined();
   return {
-    transitions: rule.Transitions,
-    noncurrent: rule.NoncurrentVersionTransitions,
-    abortMultipartDays: (rule.AbortIncompleteMultipartUpload as { DaysAfterInitiation: number })
+    transitions: tiers.Transitions,
+    noncurrent: tiers.NoncurrentVersionTransitions,
+    abortMultipartDays: (abort.AbortIncompleteMultipartUpload as { DaysAfterInitiation: number })
       .DaysAfterInitiation,
   };
 }

@@ -44,6 +44,7 @@ export function sessionPolicyOf(bucket: string, scenarioId: string, keyArn: stri
         Action: [
           's3:GetObject',
           's3:PutObject',
+          's3:PutObjectTagging',
           's3:DeleteObject',
           's3:AbortMultipartUpload',
           's3:RestoreObject',

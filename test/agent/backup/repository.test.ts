@@ -78,6 +78,8 @@ describe('dedup', () => {
     expect(second.manifest.stats.newChunks).toBe(0);
     expect(second.manifest.stats.storedBytes).toBe(0);
     expect(second.packs).toBe(0);
+    // The same entries make the same manifest pages, which are not stored again.
+    expect(second.manifest.pages).toEqual(first.manifest.pages);
 
     // 1% of the data (400 KiB) rewritten in place, in the middle of one file.
     const changed = Math.round(total * 0.01);
@@ -91,6 +93,9 @@ describe('dedup', () => {
     // At most the changed bytes plus one maximum-size chunk on either side of the edit.
     expect(third.manifest.stats.newBytes).toBeGreaterThanOrEqual(changed);
     expect(third.manifest.stats.newBytes).toBeLessThanOrEqual(changed + 2 * SMALL_CHUNKS.maxSize);
+    // Only the page holding the edited file's entry is new.
+    const pagesBefore = new Set(second.manifest.pages);
+    expect(third.manifest.pages?.filter((page) => !pagesBefore.has(page))).toHaveLength(1);
     expect(await listSessions(repo)).toHaveLength(3);
   });
 });

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readdir, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BackupOutput,
@@ -19,7 +19,7 @@ import {
 } from '../../../core/agent-commands.js';
 import { clients } from '../../../core/aws-clients.js';
 import { decodeNameIndex } from '../../../core/file-index/name-index-codec.js';
-import { startTestCloud, type TestCloud } from '../backup/cloud.js';
+import { ageDataPacks, startTestCloud, type TestCloud } from '../backup/cloud.js';
 import { converged, treeDigest } from '../replication/harness.js';
 import { type DataRig, startDataRig } from './data-replica.js';
 
@@ -246,17 +246,8 @@ describe('snapshot, backup and restore commands on the replica', () => {
   });
 
   it('reports a session whose packs are in GLACIER as needing retrieval and writes nothing', async () => {
-    const prefix = `repos/${rig.scenario.id}/packs/`;
-    const packs = await clients.s3().send(new ListObjectsV2Command({ Bucket: cloud.bucket, Prefix: prefix }));
-    for (const { Key } of packs.Contents ?? [])
-      await clients.s3().send(
-        new CopyObjectCommand({
-          Bucket: cloud.bucket,
-          Key,
-          CopySource: `${cloud.bucket}/${Key}`,
-          StorageClass: 'GLACIER',
-        }),
-      );
+    const { moved } = await ageDataPacks(cloud.bucket, `repos/${rig.scenario.id}/packs/`);
+    expect(moved).toBeGreaterThan(0);
     const cold = path.join(rig.base, 'cold');
     const restored = succeeded(await rig.run('restore', restoreArgs(102, cold)), RestoreOutput);
     expect(restored.needsRetrieval.length).toBeGreaterThan(0);
