@@ -20,8 +20,12 @@ import { ManifestEntry } from './manifest-entry.js';
 import type { BlobLocation, RepoIndex } from './repo-index.js';
 import { keys, type Repository } from './repository.js';
 
-/** Entries per page on average: small enough that scattered edits leave most pages alone. */
-const PAGE_ENTRIES = 32;
+/**
+ * Entries per page on average: small enough that scattered edits leave most pages alone. On the
+ * benchmark's 12,000 files, a 1% edit stored 174 KB of pages at 16 (376 KB at 32), for a root of
+ * 27 KB (14 KB) and all pages 913 KB (860 KB).
+ */
+const PAGE_ENTRIES = 16;
 /** A page also ends here, so no run of unlucky paths makes one page hold a whole directory. */
 const MAX_PAGE_ENTRIES = 512;
 /** Page blobs of one pack closer than this are read in one ranged request. */

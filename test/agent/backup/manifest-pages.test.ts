@@ -79,11 +79,11 @@ async function storePages(repo: Repository, entries: ManifestEntry[]) {
 describe('manifest pages', () => {
   const entries = Array.from({ length: 3000 }, (_, i) => fileEntry(i));
 
-  it('cuts pages by path: about 32 entries each, never more than 512', () => {
+  it('cuts pages by path: about 16 entries each, never more than 512', () => {
     const pages = splitPages(entries);
     expect(pages.flat()).toEqual(entries);
-    expect(pages.length).toBeGreaterThan(3000 / 64);
-    expect(pages.length).toBeLessThan(3000 / 16);
+    expect(pages.length).toBeGreaterThan(3000 / 32);
+    expect(pages.length).toBeLessThan(3000 / 8);
     for (const page of pages) expect(page.length).toBeLessThanOrEqual(512);
   });
 
