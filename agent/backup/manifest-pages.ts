@@ -19,6 +19,7 @@ import { Limiter } from './limiter.js';
 import { ManifestEntry } from './manifest-entry.js';
 import type { BlobLocation, RepoIndex } from './repo-index.js';
 import { keys, type Repository } from './repository.js';
+import { ObjectMissing } from './storage.js';
 
 /**
  * Entries per page on average: small enough that scattered edits leave most pages alone. On the
@@ -110,7 +111,16 @@ export async function readPages(
           const first = run[0]?.location.offset ?? 0;
           const last = run.at(-1)?.location as BlobLocation;
           const length = last.offset + last.length - first;
-          const bytes = await repo.storage.getRange(keys.pack(pack), first, length);
+          // A missing pack is damage to the repository, not a missing session (which the caller reports).
+          const bytes = await repo.storage
+            .getRange(keys.pack(pack), first, length)
+            .catch((error: unknown) => {
+              if (error instanceof ObjectMissing)
+                throw new RepositoryCorrupted(
+                  `pack ${pack}, which holds pages of the manifest of session ${session}, is missing`,
+                );
+              throw error;
+            });
           if (bytes.length < length)
             throw new RepositoryCorrupted(`pack ${pack} is shorter than its index says`);
           for (const { hash, location } of run) {

@@ -114,7 +114,7 @@ describe('manifest pages', () => {
     expect(ranges).toBe(1);
   });
 
-  it('names a page that does not authenticate, and a page no index file names', async () => {
+  it('names a page that does not authenticate, a page no index file names, and a missing pack of pages', async () => {
     const repo = newRepo('corrupt');
     const { hashes, index, body } = await storePages(repo, entries.slice(0, 500));
     const flipped = Buffer.from(body);
@@ -125,6 +125,12 @@ describe('manifest pages', () => {
     await expect(read).rejects.toThrow(/chunk [0-9a-f]{64} in pack p1 is corrupted/);
     await expect(readPages(repo, new RepoIndex(), hashes, 's1')).rejects.toThrow(
       /page [0-9a-f]{64} of the manifest of session s1 is in no index file/,
+    );
+    await repo.storage.delete(keys.pack('p1'));
+    const missing = readPages(repo, index, hashes, 's1');
+    await expect(missing).rejects.toBeInstanceOf(RepositoryCorrupted);
+    await expect(missing).rejects.toThrow(
+      'pack p1, which holds pages of the manifest of session s1, is missing',
     );
   });
 
