@@ -1,8 +1,9 @@
 /**
  * One session: scan the view, chunk and hash every file, store the chunks the
  * repository lacks (compressed on the thread pool, sealed, packed, uploaded),
- * then write the index file and, last, the manifest. Only after the manifest
- * is durable is `commit` called, so the catalog never names a session that a
+ * then the manifest pages it lacks (manifest-pages.ts), then write the index
+ * file and, last, the manifest root. Only after the root is durable is
+ * `commit` called, so the catalog never names a session that a
  * restore could not read; a backup killed earlier leaves at most packs that
  * no index or manifest names, which gc removes.
  */
