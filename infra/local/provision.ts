@@ -244,7 +244,10 @@ function lifecycleRule(rule: Record<string, unknown>) {
   return {
     ID: rule.Id as string | undefined,
     Status: rule.Status as 'Enabled' | 'Disabled',
-    Filter: { Prefix: (rule.Prefix as string | undefined) ?? '' },
+    Filter: lifecycleFilter(
+      (rule.Prefix as string | undefined) ?? '',
+      (rule.TagFilters as Array<{ Key: string; Value: string }> | undefined) ?? [],
+    ),
     // S3 rejects empty lists, so each part appears only when the rule has it.
     ...(transitions.length > 0
       ? {
@@ -265,6 +268,13 @@ function lifecycleRule(rule: Record<string, unknown>) {
     ...(expirationDays ? { Expiration: { Days: expirationDays } } : {}),
     ...(abort ? { AbortIncompleteMultipartUpload: { DaysAfterInitiation: abort.DaysAfterInitiation } } : {}),
   };
+}
+
+/** A rule's filter in the S3 API's shape: a prefix, one tag, or both under `And`. */
+function lifecycleFilter(prefix: string, tags: Array<{ Key: string; Value: string }>) {
+  if (tags.length === 0) return { Prefix: prefix };
+  if (tags.length === 1 && !prefix) return { Tag: tags[0] };
+  return { And: { ...(prefix ? { Prefix: prefix } : {}), Tags: tags } };
 }
 
 function localFunction(

@@ -4,7 +4,10 @@
  * repositories (the backup workflow's steps will call the same functions),
  * their name indexes written to moto S3, then read back through the API.
  */
+import { GetBucketLifecycleConfigurationCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clients } from '../../core/aws-clients.js';
+import { DATA_PACK_TAG } from '../../core/media-tiers.js';
 import type { Session } from '../../core/session.js';
 import { nextSessionNumber } from '../../functions/repositories/counters.js';
 import { writeNameIndex } from '../../functions/repositories/file-index.js';
@@ -268,5 +271,16 @@ describe('authentication and authorization', () => {
     expect((await call('GET', path)).status).toBe(401);
     const response = await call('GET', path, { token: agent });
     expect(response).toMatchObject({ status: 403, body: { code: 'Forbidden' } });
+  });
+});
+
+describe('media bucket', () => {
+  it('ages only tagged data packs into Glacier; manifests and pages stay in Standard', async () => {
+    const { Rules } = await clients.s3().send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
+    const tiers = Rules?.find((rule) => rule.Transitions);
+    expect(tiers?.Filter).toEqual({ Tag: { Key: DATA_PACK_TAG.key, Value: DATA_PACK_TAG.value } });
+    expect(tiers?.Transitions?.map((t) => t.StorageClass)).toEqual(['GLACIER', 'DEEP_ARCHIVE']);
+    const abort = Rules?.find((rule) => rule.AbortIncompleteMultipartUpload);
+    expect(abort?.Filter).toEqual({ Prefix: '' });
   });
 });
