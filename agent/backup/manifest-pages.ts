@@ -12,12 +12,13 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { groupBlobs, type PackBlob } from './blob-groups.js';
 import { verifyBlob } from './blob-reader.js';
 import { compressDocument } from './compression.js';
 import { RepositoryCorrupted } from './corruption.js';
 import { Limiter } from './limiter.js';
 import { ManifestEntry } from './manifest-entry.js';
-import type { BlobLocation, RepoIndex } from './repo-index.js';
+import type { RepoIndex } from './repo-index.js';
 import { keys, type Repository } from './repository.js';
 import { ObjectMissing } from './storage.js';
 
@@ -29,8 +30,8 @@ import { ObjectMissing } from './storage.js';
 const PAGE_ENTRIES = 16;
 /** A page also ends here, so no run of unlucky paths makes one page hold a whole directory. */
 const MAX_PAGE_ENTRIES = 512;
-/** Page blobs of one pack closer than this are read in one ranged request. */
-const MAX_GAP = 256 * 1024;
+/** Bytes of a pack's pages read in one ranged request at most. */
+const READ_BYTES = 8 * 1024 * 1024;
 
 const Page = z.array(ManifestEntry);
 
@@ -93,7 +94,7 @@ export async function readPages(
   hashes: string[],
   session: string,
 ): Promise<ManifestEntry[]> {
-  const byPack = new Map<string, Array<{ hash: string; location: BlobLocation }>>();
+  const byPack = new Map<string, PackBlob[]>();
   for (const hash of new Set(hashes)) {
     const location = index.get(hash);
     if (!location)
@@ -107,10 +108,8 @@ export async function readPages(
   await Promise.all(
     [...byPack].map(([pack, blobs]) =>
       limiter.run(async () => {
-        for (const run of nearbyRuns(blobs)) {
-          const first = run[0]?.location.offset ?? 0;
-          const last = run.at(-1)?.location as BlobLocation;
-          const length = last.offset + last.length - first;
+        for (const { blobs: run, first, end } of groupBlobs(blobs, READ_BYTES)) {
+          const length = end - first;
           // A missing pack is damage to the repository, not a missing session (which the caller reports).
           const bytes = await repo.storage
             .getRange(keys.pack(pack), first, length)
@@ -145,17 +144,4 @@ function parsePage(plain: Buffer, what: string): ManifestEntry[] {
   const parsed = Page.safeParse(raw);
   if (!parsed.success) throw new RepositoryCorrupted(`${what} is not a list of manifest entries`);
   return parsed.data;
-}
-
-/** A pack's blobs in offset order, cut where the gap to the next exceeds MAX_GAP. */
-function nearbyRuns<T extends { location: BlobLocation }>(blobs: T[]): T[][] {
-  const sorted = [...blobs].sort((a, b) => a.location.offset - b.location.offset);
-  const runs: T[][] = [];
-  let end = Number.NEGATIVE_INFINITY;
-  for (const blob of sorted) {
-    if (blob.location.offset - end > MAX_GAP || runs.length === 0) runs.push([]);
-    runs.at(-1)?.push(blob);
-    end = blob.location.offset + blob.location.length;
-  }
-  return runs;
 }

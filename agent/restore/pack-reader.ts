@@ -15,43 +15,15 @@
  * chunk and the pack.
  */
 
+import { type Group, groupBlobs, MAX_GAP, type PackBlob } from '../backup/blob-groups.js';
 import { RepositoryCorrupted } from '../backup/corruption.js';
 import { cpuPool } from '../backup/cpu-pool.js';
-import type { BlobLocation } from '../backup/repo-index.js';
 import { keys, type Repository } from '../backup/repository.js';
 import type { SharedSlots } from '../backup/shared-slots.js';
 import type { Place, WriteOutcome } from './blob-writer.js';
 
-/** Blobs closer than this are read in one group (and groups closer than this, in one request). */
-const MAX_GAP = 1024 * 1024;
 /** Bounds the bytes of one group, and so what one slot holds. */
 export const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
-
-type Blob = { hash: string; location: BlobLocation };
-interface Group {
-  blobs: Blob[];
-  first: number;
-  end: number;
-}
-
-/** The blobs in pack order, cut into groups; a group spans at most `rangeBytes` unless one blob is larger. */
-function groupBlobs(blobs: Blob[], rangeBytes: number): Group[] {
-  const sorted = [...blobs].sort((a, b) => a.location.offset - b.location.offset);
-  const groups: Group[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    const first = (sorted[i] as Blob).location;
-    let end = first.offset + first.length;
-    let j = i + 1;
-    for (; j < sorted.length; j++) {
-      const next = (sorted[j] as Blob).location;
-      if (next.offset - end > MAX_GAP || next.offset + next.length - first.offset > rangeBytes) break;
-      end = Math.max(end, next.offset + next.length);
-    }
-    groups.push({ blobs: sorted.slice(i, j), first: first.offset, end });
-    i = j;
-  }
-  return groups;
-}
 
 /** Reads byte ranges of one pack in order from streams, each over a run of nearby groups. */
 class PackStream {
@@ -127,7 +99,7 @@ class PackStream {
 export async function restorePackBlobs(
   repo: Repository,
   pack: string,
-  blobs: Blob[],
+  blobs: PackBlob[],
   placesOf: (hash: string) => Place[],
   /** Where groups are read into: slots of at least the largest group's span. */
   slots: SharedSlots,
@@ -193,7 +165,7 @@ async function writeGroup(
     ]),
   });
   if ('failed' in outcome) {
-    const { hash } = group.blobs[outcome.failed] as Blob;
+    const { hash } = group.blobs[outcome.failed] as PackBlob;
     throw new RepositoryCorrupted(
       outcome.error === 'hash'
         ? `chunk ${hash} in pack ${pack} does not match its hash`

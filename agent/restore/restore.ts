@@ -11,12 +11,13 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TidemarkError } from '../../core/error-catalogue.js';
+import type { PackBlob } from '../backup/blob-groups.js';
 import { RepositoryCorrupted } from '../backup/corruption.js';
 import { cpuPool } from '../backup/cpu-pool.js';
 import type { CpuTask } from '../backup/cpu-tasks.js';
 import { Limiter } from '../backup/limiter.js';
 import { type ManifestEntry, readManifest } from '../backup/manifest.js';
-import { type BlobLocation, RepoIndex } from '../backup/repo-index.js';
+import { RepoIndex } from '../backup/repo-index.js';
 import type { Repository } from '../backup/repository.js';
 import { SharedSlots } from '../backup/shared-slots.js';
 import { ObjectMissing } from '../backup/storage.js';
@@ -120,7 +121,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     }
     if (offset < entry.size) file.holes = true;
   }
-  const byPack = new Map<string, Array<{ hash: string; location: BlobLocation }>>();
+  const byPack = new Map<string, PackBlob[]>();
   for (const hash of targets.keys()) {
     const location = index.get(hash);
     if (!location)

@@ -1,0 +1,35 @@
+/**
+ * Which blobs of one pack are read together: nearby blobs (gaps under
+ * MAX_GAP) in groups of at most `rangeBytes`. The restore reads groups into
+ * shared slots (agent/restore/pack-reader.ts); manifest pages are read a
+ * group per ranged request (manifest-pages.ts).
+ */
+import type { BlobLocation } from './repo-index.js';
+
+/** Blobs closer than this are read in one group (and groups closer than this, in one request). */
+export const MAX_GAP = 1024 * 1024;
+export type PackBlob = { hash: string; location: BlobLocation };
+export interface Group {
+  blobs: PackBlob[];
+  first: number;
+  end: number;
+}
+
+/** The blobs in pack order, cut into groups; a group spans at most `rangeBytes` unless one blob is larger. */
+export function groupBlobs(blobs: PackBlob[], rangeBytes: number): Group[] {
+  const sorted = [...blobs].sort((a, b) => a.location.offset - b.location.offset);
+  const groups: Group[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    const first = (sorted[i] as PackBlob).location;
+    let end = first.offset + first.length;
+    let j = i + 1;
+    for (; j < sorted.length; j++) {
+      const next = (sorted[j] as PackBlob).location;
+      if (next.offset - end > MAX_GAP || next.offset + next.length - first.offset > rangeBytes) break;
+      end = Math.max(end, next.offset + next.length);
+    }
+    groups.push({ blobs: sorted.slice(i, j), first: first.offset, end });
+    i = j;
+  }
+  return groups;
+}
