@@ -5,9 +5,10 @@
  * wrong key fails at once with a clear message instead of on the first pack.
  */
 import { randomUUID } from 'node:crypto';
-import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
+import { brotliDecompressSync } from 'node:zlib';
 import { z } from 'zod';
 import { TidemarkError } from '../../core/error-catalogue.js';
+import { compressJson } from './compression.js';
 import type { ChunkerParams } from './gear-chunker.js';
 import type { KeyWrapper } from './key-wrapper.js';
 import { AuthenticationFailed, RepoKey } from './repo-key.js';
@@ -52,21 +53,9 @@ export class Repository {
     readonly key: RepoKey,
   ) {}
 
-  /**
-   * Seals a JSON document (index file, manifest): compressed, then encrypted. Brotli's default
-   * quality (11) took ≈10 s for the manifest of a 12,000-file session; quality 4 takes tens of ms
-   * and is only a little larger (hex chunk ids barely compress at any quality).
-   */
+  /** Seals a JSON document (index file, manifest root): compressed (`compressJson`), then encrypted. */
   sealJson(value: unknown): Buffer {
-    const json = Buffer.from(JSON.stringify(value));
-    return this.key.seal(
-      brotliCompressSync(json, {
-        params: {
-          [constants.BROTLI_PARAM_QUALITY]: 4,
-          [constants.BROTLI_PARAM_SIZE_HINT]: json.length,
-        },
-      }),
-    );
+    return this.key.seal(compressJson(Buffer.from(JSON.stringify(value))));
   }
 
   openJson(sealed: Buffer, what: string): unknown {
