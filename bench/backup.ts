@@ -533,19 +533,13 @@ export async function runBackupBenchmark(): Promise<void> {
  * out (a local benchmark followed at once by the S3 one had taxed the S3 run's first restores).
  */
 async function removeTrees(base: string, trees: string[]): Promise<void> {
-  const present = (
-    await Promise.all(
-      trees.map((t) =>
-        stat(t).then(
-          () => t,
-          () => undefined,
-        ),
-      ),
-    )
-  ).filter(Boolean);
-  if (present.length === 0) return;
-  for (const tree of present) await rm(tree as string, { recursive: true, force: true });
-  await writeFile(path.join(base, 'deleted-at'), String(Date.now()));
+  let removed = false;
+  for (const tree of trees) {
+    if (!(await stat(tree).catch(() => undefined))) continue;
+    await rm(tree, { recursive: true, force: true });
+    removed = true;
+  }
+  if (removed) await writeFile(path.join(base, 'deleted-at'), String(Date.now()));
 }
 
 const DELETION_AGE_MS = 61_000;
