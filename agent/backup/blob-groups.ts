@@ -2,9 +2,11 @@
  * Which blobs of one pack are read together: nearby blobs (gaps under
  * MAX_GAP) in groups of at most `rangeBytes`. The restore reads groups into
  * shared slots (agent/restore/pack-reader.ts); manifest pages are read a
- * group per ranged request (manifest-pages.ts).
+ * group per ranged request (manifest-pages.ts). Both first sort the blobs
+ * they need by pack (`blobsByPack`).
  */
-import type { BlobLocation } from './repo-index.js';
+import { RepositoryCorrupted } from './corruption.js';
+import type { BlobLocation, RepoIndex } from './repo-index.js';
 
 /** Blobs closer than this are read in one group (and groups closer than this, in one request). */
 export const MAX_GAP = 1024 * 1024;
@@ -32,4 +34,21 @@ export function groupBlobs(blobs: PackBlob[], rangeBytes: number): Group[] {
     i = j;
   }
   return groups;
+}
+
+/** `hashes` by the pack that holds each; a hash no index file names is damage, worded by `missing`. */
+export function blobsByPack(
+  index: RepoIndex,
+  hashes: Iterable<string>,
+  missing: (hash: string) => string,
+): Map<string, PackBlob[]> {
+  const byPack = new Map<string, PackBlob[]>();
+  for (const hash of hashes) {
+    const location = index.get(hash);
+    if (!location) throw new RepositoryCorrupted(missing(hash));
+    const list = byPack.get(location.pack);
+    if (list) list.push({ hash, location });
+    else byPack.set(location.pack, [{ hash, location }]);
+  }
+  return byPack;
 }

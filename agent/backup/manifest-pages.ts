@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { groupBlobs, type PackBlob } from './blob-groups.js';
+import { blobsByPack, groupBlobs } from './blob-groups.js';
 import { verifyBlob } from './blob-reader.js';
 import { compressDocument } from './compression.js';
 import { RepositoryCorrupted } from './corruption.js';
@@ -94,15 +94,11 @@ export async function readPages(
   hashes: string[],
   session: string,
 ): Promise<ManifestEntry[]> {
-  const byPack = new Map<string, PackBlob[]>();
-  for (const hash of new Set(hashes)) {
-    const location = index.get(hash);
-    if (!location)
-      throw new RepositoryCorrupted(`page ${hash} of the manifest of session ${session} is in no index file`);
-    const list = byPack.get(location.pack) ?? [];
-    list.push({ hash, location });
-    byPack.set(location.pack, list);
-  }
+  const byPack = blobsByPack(
+    index,
+    new Set(hashes),
+    (hash) => `page ${hash} of the manifest of session ${session} is in no index file`,
+  );
   const pages = new Map<string, ManifestEntry[]>();
   const limiter = new Limiter(4);
   await Promise.all(

@@ -16,7 +16,7 @@ import { keys } from './repository.js';
 
 export { Extent, ManifestEntry } from './manifest-entry.js';
 
-const Header = {
+const ManifestHeader = z.strictObject({
   session: z.string(),
   repoId: z.string(),
   createdAt: z.iso.datetime(),
@@ -36,24 +36,22 @@ const Header = {
   }),
   /** The session unchanged files were taken from without reading them (see parent-cache.ts). */
   parent: z.string().optional(),
-};
+});
 const PageHash = z.string().regex(/^[0-9a-f]{64}$/);
 
 /** The root as stored: the entries themselves (version 1) or the pages that hold them (version 2). */
 const ManifestRoot = z.discriminatedUnion('version', [
-  z.strictObject({ version: z.literal(1), ...Header, entries: z.array(ManifestEntry) }),
-  z.strictObject({ version: z.literal(2), ...Header, pages: z.array(PageHash) }),
+  ManifestHeader.extend({ version: z.literal(1), entries: z.array(ManifestEntry) }),
+  ManifestHeader.extend({ version: z.literal(2), pages: z.array(PageHash) }),
 ]);
 export type ManifestRoot = z.infer<typeof ManifestRoot>;
 
 /** A manifest as read: the root's header with every entry, and (version 2) the pages they came from. */
-export const Manifest = z.strictObject({
-  version: z.union([z.literal(1), z.literal(2)]),
-  ...Header,
-  entries: z.array(ManifestEntry),
-  pages: z.array(PageHash).optional(),
-});
-export type Manifest = z.infer<typeof Manifest>;
+export type Manifest = z.infer<typeof ManifestHeader> & {
+  version: 1 | 2;
+  entries: ManifestEntry[];
+  pages?: string[];
+};
 
 /** The root alone: enough to tell whose session it is without reading its pages. */
 export async function readManifestRoot(repo: Repository, session: string): Promise<ManifestRoot> {

@@ -11,8 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TidemarkError } from '../../core/error-catalogue.js';
-import type { PackBlob } from '../backup/blob-groups.js';
-import { RepositoryCorrupted } from '../backup/corruption.js';
+import { blobsByPack } from '../backup/blob-groups.js';
 import { cpuPool } from '../backup/cpu-pool.js';
 import type { CpuTask } from '../backup/cpu-tasks.js';
 import { Limiter } from '../backup/limiter.js';
@@ -121,13 +120,11 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     }
     if (offset < entry.size) file.holes = true;
   }
-  const byPack = new Map<string, PackBlob[]>();
-  for (const hash of targets.keys()) {
-    const location = index.get(hash);
-    if (!location)
-      throw new RepositoryCorrupted(`chunk ${hash} of session ${options.session} is in no index file`);
-    pushTo(byPack, location.pack, { hash, location });
-  }
+  const byPack = blobsByPack(
+    index,
+    targets.keys(),
+    (hash) => `chunk ${hash} of session ${options.session} is in no index file`,
+  );
 
   const result: RestoreResult = {
     status: 'restored',
