@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { ObjectMissing, type StorageBackend, type StoredObject } from './storage.js';
+import { ObjectMissing, ShortObject, type StorageBackend, type StoredObject } from './storage.js';
 
 export class LocalDirectoryStorage implements StorageBackend {
   readonly location: string;
@@ -39,6 +39,14 @@ export class LocalDirectoryStorage implements StorageBackend {
     }
   }
 
+  private async openToRead(key: string): Promise<FileHandle> {
+    try {
+      return await open(this.file(key), 'r');
+    } catch (error) {
+      throw missingOr(error, key);
+    }
+  }
+
   async get(key: string): Promise<Buffer> {
     try {
       return await readFile(this.file(key));
@@ -48,12 +56,7 @@ export class LocalDirectoryStorage implements StorageBackend {
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Buffer> {
-    let handle: Awaited<ReturnType<typeof open>>;
-    try {
-      handle = await open(this.file(key), 'r');
-    } catch (error) {
-      throw missingOr(error, key);
-    }
+    const handle = await this.openToRead(key);
     try {
       const buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await handle.read(buffer, 0, length, offset);
@@ -63,13 +66,21 @@ export class LocalDirectoryStorage implements StorageBackend {
     }
   }
 
-  async getStream(key: string, offset: number, length: number): Promise<AsyncIterable<Uint8Array>> {
-    let handle: Awaited<ReturnType<typeof open>>;
+  async readInto(key: string, offset: number, target: Buffer): Promise<void> {
+    const handle = await this.openToRead(key);
     try {
-      handle = await open(this.file(key), 'r');
-    } catch (error) {
-      throw missingOr(error, key);
+      for (let filled = 0; filled < target.length; ) {
+        const { bytesRead } = await handle.read(target, filled, target.length - filled, offset + filled);
+        if (bytesRead === 0) throw new ShortObject(key, offset + filled);
+        filled += bytesRead;
+      }
+    } finally {
+      await handle.close();
     }
+  }
+
+  async getStream(key: string, offset: number, length: number): Promise<AsyncIterable<Uint8Array>> {
+    const handle = await this.openToRead(key);
     if (length === 0) {
       await handle.close();
       return Readable.from([]);

@@ -33,6 +33,12 @@ export interface StorageBackend {
    * to recover (with `getRange`).
    */
   getStream(key: string, offset: number, length: number): Promise<AsyncIterable<Uint8Array>>;
+  /**
+   * Reads `target.length` bytes from `offset` straight into `target`, where the backend can (a local
+   * file: `pread` into the caller's buffer, no stream chunks to copy). A restore prefers it to
+   * `getStream`. Fails if the object is shorter.
+   */
+  readInto?(key: string, offset: number, target: Buffer): Promise<void>;
   list(prefix: string): Promise<StoredObject[]>;
   delete(key: string): Promise<void>;
   /** The object's storage class where the backend has tiers (S3); undefined otherwise. */
@@ -44,5 +50,16 @@ export class ObjectMissing extends Error {
   constructor(readonly key: string) {
     super(`object ${key} does not exist`);
     this.name = 'ObjectMissing';
+  }
+}
+
+/** Thrown by `readInto` when the object ends before the bytes asked for. */
+export class ShortObject extends Error {
+  constructor(
+    readonly key: string,
+    readonly size: number,
+  ) {
+    super(`object ${key} ends at byte ${size}, before the range asked for`);
+    this.name = 'ShortObject';
   }
 }

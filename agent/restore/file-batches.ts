@@ -15,8 +15,11 @@ import { type Attributes, applyAttributesSync } from './attributes.js';
 /** A temp file to create, `size` bytes long (all a hole until written). */
 export type CreateItem = [temp: string, size: number];
 
-/** A written temp file, its attributes, and the name it takes. */
-export type PlaceItem = [temp: string, final: string, attributes: Attributes];
+/**
+ * A written file, the name it takes (none when its new folder is renamed instead), and its attributes
+ * (none when they were given already, as the file was finished).
+ */
+export type PlaceItem = [temp: string, final: string | undefined, attributes: Attributes | undefined];
 
 export function createFiles(items: CreateItem[]): void {
   for (const [temp, size] of items) {
@@ -31,8 +34,8 @@ export function createFiles(items: CreateItem[]): void {
 
 export function placeFiles(items: PlaceItem[]): void {
   for (const [temp, final, attributes] of items) {
-    applyAttributesSync(temp, attributes);
-    renameSync(temp, final);
+    if (attributes) applyAttributesSync(temp, attributes);
+    if (final !== undefined) renameSync(temp, final);
   }
 }
 

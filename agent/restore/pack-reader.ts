@@ -10,8 +10,11 @@
  * times; and received bytes land in reused slots rather than in a fresh
  * joined buffer per range, which kept V8 collecting (≈1 s per GB). A stream
  * that breaks is not retried as a stream: the rest of the pack's groups are
- * fetched with ranged reads, which are retried. A blob that does not
- * authenticate, decompress or hash to its name fails the restore, naming the
+ * fetched with ranged reads, which are retried. A backend that can read into
+ * a buffer (a local directory) is read with no stream at all: copying its
+ * stream chunks into the slots was ≈0.3 s of the main thread per GB. A blob
+ * that does not authenticate, decompress or hash to its name fails the
+ * restore, naming the
  * chunk and the pack.
  */
 
@@ -20,6 +23,7 @@ import { RepositoryCorrupted } from '../backup/corruption.js';
 import { cpuPool } from '../backup/cpu-pool.js';
 import { keys, type Repository } from '../backup/repository.js';
 import type { SharedSlots } from '../backup/shared-slots.js';
+import { ShortObject } from '../backup/storage.js';
 import type { Place, WriteOutcome } from './blob-writer.js';
 
 /** Bounds the bytes of one group, and so what one slot holds. */
@@ -42,6 +46,13 @@ class PackStream {
   /** Copies pack bytes [group.first, group.end) into `target`; `runEnd` is where the group's run of groups ends. */
   async read(group: Group, runEnd: number, target: Buffer): Promise<void> {
     const length = group.end - group.first;
+    const storage = this.repo.storage;
+    if (storage.readInto) {
+      await storage.readInto(keys.pack(this.pack), group.first, target.subarray(0, length)).catch((error) => {
+        throw error instanceof ShortObject ? this.shorter() : error;
+      });
+      return;
+    }
     if (!this.broken) {
       try {
         if (!this.iterator || group.first < this.at || group.first >= this.streamEnd)
@@ -55,9 +66,12 @@ class PackStream {
       }
     }
     const bytes = await this.repo.storage.getRange(keys.pack(this.pack), group.first, length);
-    if (bytes.length < length)
-      throw new RepositoryCorrupted(`pack ${this.pack} is shorter than its index says`);
+    if (bytes.length < length) throw this.shorter();
     bytes.copy(target, 0, 0, length);
+  }
+
+  private shorter(): RepositoryCorrupted {
+    return new RepositoryCorrupted(`pack ${this.pack} is shorter than its index says`);
   }
 
   private async open(from: number, to: number): Promise<void> {
@@ -104,6 +118,8 @@ export async function restorePackBlobs(
   /** Where groups are read into: slots of at least the largest group's span. */
   slots: SharedSlots,
   rangeBytes = DEFAULT_RANGE_BYTES,
+  /** Called with each group's blobs once they are written to all their places. */
+  onWritten?: (blobs: PackBlob[]) => void,
 ): Promise<number> {
   const groups = groupBlobs(blobs, rangeBytes);
   // A run of groups with gaps under MAX_GAP is read in one request; `runEnds[g]` is where g's run ends.
@@ -127,6 +143,7 @@ export async function restorePackBlobs(
         task = writeGroup(repo, pack, group, slot.subarray(0, group.end - group.first), placesOf).then(
           (bytes) => {
             written += bytes;
+            onWritten?.(group.blobs);
           },
         );
       } catch (error) {

@@ -3,15 +3,16 @@
  * path on the master (`destination: '/'`), the replica's copy
  * (`destination: replica.directory`), or another place. Every chunk is
  * fetched by ranged reads of its pack, in parallel across packs, and
- * verified before any file is renamed into place, so a corrupted repository
- * fails the restore without touching the destination. Files the caller says
- * are held open are written beside the original as `<name>.TMP`.
+ * verified before anything is renamed into place (staging.ts: a new folder
+ * as a whole, a file beside an existing one on its own), so a corrupted
+ * repository fails the restore without touching the destination. Existing
+ * files the caller says are held open are written beside the original as
+ * `<name>.TMP`.
  */
-import { randomBytes } from 'node:crypto';
 import { link, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TidemarkError } from '../../core/error-catalogue.js';
-import { blobsByPack } from '../backup/blob-groups.js';
+import { blobsByPack, type PackBlob } from '../backup/blob-groups.js';
 import { cpuPool } from '../backup/cpu-pool.js';
 import type { CpuTask } from '../backup/cpu-tasks.js';
 import { Limiter } from '../backup/limiter.js';
@@ -20,12 +21,14 @@ import { RepoIndex } from '../backup/repo-index.js';
 import type { Repository } from '../backup/repository.js';
 import { SharedSlots } from '../backup/shared-slots.js';
 import { ObjectMissing } from '../backup/storage.js';
-import { applyAttributes } from './attributes.js';
+import { type Attributes, applyAttributes } from './attributes.js';
 import type { Place } from './blob-writer.js';
 import { makeDurable, startWriteback } from './durable.js';
 import { byDirectory, type CreateItem, type PlaceItem } from './file-batches.js';
+import { type Countdown, FinishedFiles } from './finished-files.js';
 import { DEFAULT_RANGE_BYTES, restorePackBlobs } from './pack-reader.js';
 import { packsNeedingRetrieval } from './retrieval.js';
+import { Staging } from './staging.js';
 
 /** Bytes written between two early writebacks (see durable.ts). */
 const WRITEBACK_EVERY = 256 * 1024 * 1024;
@@ -57,16 +60,25 @@ export interface RestoreResult {
   writtenBeside: Array<{ path: string; writtenAs: string }>;
 }
 
-interface PendingFile {
+interface PendingFile extends Countdown {
   entry: ManifestEntry;
   dest: string;
   temp: string;
   size: number;
   /** Whether the chunks leave a gap (a hole) the file's size must cover. */
   holes?: boolean;
-  /** Chunks to write: a file with none (empty, or all holes) is only sized. */
+  /** Chunk places to write: a file with none (empty, or all holes) is only sized. */
   remaining: number;
 }
+
+const attributesOf = ({ type, uid, gid, mode, atimeMs, mtimeMs }: ManifestEntry): Attributes => ({
+  type,
+  uid,
+  gid,
+  mode,
+  atimeMs,
+  mtimeMs,
+});
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
   const { repo } = options;
@@ -92,6 +104,8 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     return path.join(options.destination, masterPath.slice(strip.length) || '/');
   };
   const selected = selectEntries(manifest.entries, options.paths);
+  const staging = new Staging();
+  await staging.plan(selected.map((e) => ({ dest: destOf(e.path), directory: e.type === 'directory' })));
   const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
 
   // Which chunks go where; a hard link whose first name is not restored gets the content itself.
@@ -105,7 +119,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     const file: PendingFile = {
       entry: { ...entry, extents: source.extents, hardlinkTo: undefined },
       dest,
-      temp: tempName(dest),
+      temp: staging.staged(dest),
       size: entry.size,
       remaining: 0,
     };
@@ -137,11 +151,18 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
   if (result.needsRetrieval.length > 0) return { ...result, status: 'needs_retrieval' };
 
   const made = new Set<string>();
+  const finished = new FinishedFiles<PendingFile>((batch) =>
+    inBatches(
+      batch.map((f): PlaceItem => [f.temp, undefined, attributesOf(f.entry)]),
+      ([temp]) => temp,
+      (items) => ({ op: 'placeFiles', items }),
+    ),
+  );
   try {
     for (const entry of selected)
-      if (entry.type === 'directory') await mkdir(destOf(entry.path), { recursive: true });
+      if (entry.type === 'directory') await mkdir(staging.staged(destOf(entry.path)), { recursive: true });
     for (const file of files) {
-      const dir = path.dirname(file.dest);
+      const dir = path.dirname(file.temp);
       if (!made.has(dir)) await mkdir(dir, { recursive: true });
       made.add(dir);
     }
@@ -162,6 +183,9 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     const slots = new SharedSlots(Math.max(rangeBytes, largestBlob), 2 * concurrency);
     const placesOf = (hash: string): Place[] =>
       (targets.get(hash) ?? []).map(({ file, offset }) => [file.temp, offset]);
+    const onWritten = (blobs: PackBlob[]) => {
+      for (const { hash } of blobs) for (const { file } of targets.get(hash) ?? []) finished.written(file);
+    };
     let failed = false;
     let kicked = 0;
     let writeback: Promise<void> | undefined;
@@ -171,12 +195,18 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
         limiter.run(async () => {
           if (failed) return;
           // Awaited first: `result.bytes += await …` would read the total before the wait and lose other packs' bytes.
-          const written = await restorePackBlobs(repo, pack, blobs, placesOf, slots, rangeBytes).catch(
-            (error: unknown) => {
-              failed = true;
-              throw error;
-            },
-          );
+          const written = await restorePackBlobs(
+            repo,
+            pack,
+            blobs,
+            placesOf,
+            slots,
+            rangeBytes,
+            onWritten,
+          ).catch((error: unknown) => {
+            failed = true;
+            throw error;
+          });
           result.bytes += written;
           // Writeback starts every 256 MiB, one `sync -f` at a time, rather than all at the end.
           if (result.bytes - kicked >= WRITEBACK_EVERY && !writeback) {
@@ -190,13 +220,16 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     );
     const rejected = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (rejected) throw rejected.reason;
+    finished.flush();
+    await finished.settled();
     // Durable before any is renamed into place, so a crash never leaves a short file under a real name.
     await makeDurable(
       files.map((f) => f.temp),
       made,
     );
   } catch (error) {
-    await Promise.all(files.map((f) => rm(f.temp, { force: true })));
+    await finished.settled().catch(() => undefined);
+    await Promise.all(staging.stagingPaths().map((p) => rm(p, { recursive: true, force: true })));
     throw error;
   }
 
@@ -207,13 +240,15 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     return `${dest}.TMP`;
   };
   await inBatches(
-    files.map(
-      ({ temp, dest, entry: { type, uid, gid, mode, atimeMs, mtimeMs } }): PlaceItem => [
-        temp,
-        finalName(dest),
-        { type, uid, gid, mode, atimeMs, mtimeMs },
-      ],
-    ),
+    files
+      .filter((f) => !f.attributed || staging.ownAnchor(f.dest))
+      .map(
+        (f): PlaceItem => [
+          f.temp,
+          staging.ownAnchor(f.dest) ? finalName(f.dest) : undefined,
+          f.attributed ? undefined : attributesOf(f.entry),
+        ],
+      ),
     ([temp]) => temp,
     (items) => ({ op: 'placeFiles', items }),
   );
@@ -221,20 +256,31 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
   for (const entry of selected) {
     if (entry.type === 'symlink') {
       const dest = destOf(entry.path);
-      await mkdir(path.dirname(dest), { recursive: true });
-      const temp = tempName(dest);
-      await symlink(entry.target ?? '', temp);
-      await applyAttributes(temp, entry);
-      await rename(temp, finalName(dest));
+      const staged = staging.staged(dest);
+      await mkdir(path.dirname(staged), { recursive: true });
+      await symlink(entry.target ?? '', staged);
+      await applyAttributes(staged, entry);
+      if (staging.ownAnchor(dest)) await rename(staged, finalName(dest));
       result.entries++;
     } else if (entry.type === 'file' && entry.hardlinkTo && restoredPaths.has(entry.hardlinkTo)) {
       const dest = destOf(entry.path);
-      const temp = tempName(dest);
-      await link(destOf(entry.hardlinkTo), temp);
-      await rename(temp, finalName(dest));
+      const first = destOf(entry.hardlinkTo);
+      const staged = staging.staged(dest);
+      // The first name is in place already if it was renamed on its own, else still staged.
+      await link(staging.ownAnchor(first) ? first : staging.staged(first), staged);
+      if (staging.ownAnchor(dest)) await rename(staged, finalName(dest));
       result.entries++;
     }
   }
+  for (const [staged, final] of staging.folderAnchors())
+    await rename(staged, final).catch((error: NodeJS.ErrnoException) => {
+      throw new TidemarkError(
+        'Conflict',
+        `${final} was created while the restore ran (${error.code}); the restored tree is at ${staged}`,
+        409,
+        'destination',
+      );
+    });
   // Directories last and deepest first, so creating their children does not move their times again.
   const dirs = selected.filter((e) => e.type === 'directory').sort((a, b) => b.path.length - a.path.length);
   for (const dir of dirs) {
@@ -260,10 +306,6 @@ function selectEntries(entries: ManifestEntry[], paths?: string[]): ManifestEntr
   if (missing.length > 0)
     throw new TidemarkError('NotFound', `not in this session: ${missing.join(', ')}`, 404, 'paths');
   return selected;
-}
-
-function tempName(dest: string): string {
-  return path.join(path.dirname(dest), `.${path.basename(dest)}.tidemark-${randomBytes(4).toString('hex')}`);
 }
 
 function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -7,7 +7,7 @@
  * repositories, brotli kept in older ones), and packs written in parts.
  */
 import { createCipheriv } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import { KmsKeyWrapper } from '../../../agent/backup/key-wrapper.js';
 import { RepoIndex } from '../../../agent/backup/repo-index.js';
 import { initRepository, keys, openRepository, type Repository } from '../../../agent/backup/repository.js';
 import type { ViewStat } from '../../../agent/backup/snapshot-view.js';
+import type { StorageBackend, StoredObject } from '../../../agent/backup/storage.js';
 import { LocalDirectoryStorage } from '../../../agent/backup/storage-local.js';
 import { runRestore } from '../../../agent/restore/restore.js';
 import { startTestCloud, type TestCloud } from './cloud.js';
@@ -63,23 +64,44 @@ class CountingView extends DirectoryView {
   }
 }
 
-/** Local storage that counts pack reads, and whose streams fail after `breakAfter` bytes if given. */
-class CountingStorage extends LocalDirectoryStorage {
+/**
+ * A backend that streams like S3 (it has no `readInto`), over a local directory: it counts pack reads,
+ * and its streams fail after `breakAfter` bytes if given.
+ */
+class CountingStorage implements StorageBackend {
   streams = 0;
   ranges = 0;
+  private readonly local: LocalDirectoryStorage;
+  readonly location: string;
   constructor(
     dir: string,
     private readonly breakAfter?: number,
   ) {
-    super(dir);
+    this.local = new LocalDirectoryStorage(dir);
+    this.location = this.local.location;
   }
-  override async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+  put(key: string, body: Buffer | Buffer[]): Promise<void> {
+    return this.local.put(key, body);
+  }
+  get(key: string): Promise<Buffer> {
+    return this.local.get(key);
+  }
+  list(prefix: string): Promise<StoredObject[]> {
+    return this.local.list(prefix);
+  }
+  delete(key: string): Promise<void> {
+    return this.local.delete(key);
+  }
+  storageClass(): Promise<undefined> {
+    return this.local.storageClass();
+  }
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
     if (key.startsWith('packs/')) this.ranges++;
-    return super.getRange(key, offset, length);
+    return this.local.getRange(key, offset, length);
   }
-  override async getStream(key: string, offset: number, length: number): Promise<AsyncIterable<Uint8Array>> {
+  async getStream(key: string, offset: number, length: number): Promise<AsyncIterable<Uint8Array>> {
     this.streams++;
-    const stream = await super.getStream(key, offset, length);
+    const stream = await this.local.getStream(key, offset, length);
     const limit = this.breakAfter;
     if (limit === undefined) return stream;
     return (async function* () {
@@ -90,6 +112,20 @@ class CountingStorage extends LocalDirectoryStorage {
         yield chunk;
       }
     })();
+  }
+}
+
+/** A local directory that counts `readInto` calls and streams of packs. */
+class DirectReadStorage extends LocalDirectoryStorage {
+  reads = 0;
+  streams = 0;
+  override async readInto(key: string, offset: number, target: Buffer): Promise<void> {
+    if (key.startsWith('packs/')) this.reads++;
+    return super.readInto(key, offset, target);
+  }
+  override async getStream(key: string, offset: number, length: number): Promise<AsyncIterable<Uint8Array>> {
+    this.streams++;
+    return super.getStream(key, offset, length);
   }
 }
 
@@ -121,6 +157,19 @@ afterAll(async () => {
 
 async function repoAt(name: string): Promise<Repository> {
   return initRepository(new LocalDirectoryStorage(path.join(work, name)), new KmsKeyWrapper(cloud.kmsKeyId));
+}
+
+/** A new repository on `storage` with one backup of the source. */
+async function backupInto(storage: StorageBackend, packSize?: number) {
+  const repo = await initRepository(storage, new KmsKeyWrapper(cloud.kmsKeyId));
+  const { session, packs } = await runBackup({
+    repo,
+    view: new DirectoryView(),
+    sources: [{ viewPath: source, masterPath: '/data' }],
+    masterHost: 'm',
+    packSize,
+  });
+  return { repo, session, packs };
 }
 
 async function expectRestored(repo: Repository, session: string, dest: string, rangeBytes?: number) {
@@ -203,15 +252,8 @@ describe('backup fast paths', () => {
 
   it('restores in small groups: one stream per pack, each group written while the next arrives', async () => {
     const storage = new CountingStorage(path.join(work, 'ranges'));
-    const repo = await initRepository(storage, new KmsKeyWrapper(cloud.kmsKeyId));
-    const { session, packs } = await runBackup({
-      repo,
-      view: new DirectoryView(),
-      sources: [{ viewPath: source, masterPath: '/data' }],
-      masterHost: 'm',
-      // Several packs, restored at once: their byte counts must all reach the result.
-      packSize: 1024 * 1024,
-    });
+    // Several packs, restored at once: their byte counts must all reach the result.
+    const { repo, session, packs } = await backupInto(storage, 1024 * 1024);
     expect(packs).toBeGreaterThan(4);
     await expectRestored(repo, session, path.join(work, 'restore-ranges'), 64 * 1024);
     // Every data pack in one stream; the manifest's pages, all in the one metadata pack, in one ranged read.
@@ -219,15 +261,33 @@ describe('backup fast paths', () => {
     expect(storage.ranges).toBe(1);
   });
 
+  it('reads a local repository straight into the slots, one read per group and no stream', async () => {
+    const storage = new DirectReadStorage(path.join(work, 'direct'));
+    const { repo, session, packs } = await backupInto(storage, 1024 * 1024);
+    await expectRestored(repo, session, path.join(work, 'restore-direct'), 64 * 1024);
+    expect(storage.streams).toBe(0);
+    // At most 64 KiB a group: more reads than data packs.
+    expect(storage.reads).toBeGreaterThan(packs);
+  });
+
+  it('names a pack shorter than its index says, and leaves nothing behind', async () => {
+    const dir = path.join(work, 'short');
+    const { repo, session } = await backupInto(new LocalDirectoryStorage(dir));
+    // The largest pack holds data (the pages' pack is small); half of it goes.
+    const largest = (await repo.storage.list('packs/')).sort((a, b) => b.size - a.size)[0] as StoredObject;
+    const pack = largest.key.slice('packs/'.length);
+    await truncate(path.join(dir, 'packs', pack), Math.floor(largest.size / 2));
+    const dest = path.join(work, 'restore-short');
+    await expect(runRestore({ repo, session, destination: dest, stripPrefix: '/data' })).rejects.toThrow(
+      `pack ${pack} is shorter than its index says`,
+    );
+    // The new folder was staged as a whole: neither it nor its staging copy is left.
+    expect((await readdir(work)).filter((n) => n.includes('restore-short'))).toEqual([]);
+  });
+
   it('finishes a pack with ranged reads when its stream breaks part-way', async () => {
     const storage = new CountingStorage(path.join(work, 'breaking'), 100 * 1024);
-    const repo = await initRepository(storage, new KmsKeyWrapper(cloud.kmsKeyId));
-    const { session } = await runBackup({
-      repo,
-      view: new DirectoryView(),
-      sources: [{ viewPath: source, masterPath: '/data' }],
-      masterHost: 'm',
-    });
+    const { repo, session } = await backupInto(storage);
     await expectRestored(repo, session, path.join(work, 'restore-breaking'), 64 * 1024);
     expect(storage.streams).toBeGreaterThan(0);
     expect(storage.ranges).toBeGreaterThan(10);

@@ -2,9 +2,10 @@
  * Byte-for-byte round trip of a tricky tree (unicode and space names, empty
  * files and directories, a 2 GiB sparse file, symlinks, hard links, a deep
  * path, unusual modes and owners) through a local-directory repository and
- * an S3 repository on moto, with the repository key wrapped by moto's KMS.
+ * an S3 repository on moto, with the repository key wrapped by moto's KMS;
+ * restored to a new folder, and again over a tree that is partly there.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,5 +95,16 @@ describe.each(backends)('round trip through a %s repository', (name, makeStorage
     const restoredSparse = after.find((e) => e.path === 'sparse.img');
     expect(restoredSparse?.size).toBe(SPARSE);
     expect(restoredSparse?.allocatedBytes).toBeLessThan(2 * 1024 * 1024);
+
+    // Over a tree that is partly there: existing files are replaced one by one, new folders come whole.
+    const over = path.join(work, `over-${name.replace(/\W/g, '')}`);
+    await mkdir(path.join(over, 'dir with spaces'), { recursive: true });
+    await writeFile(path.join(over, 'dir with spaces', 'a b c.txt'), 'old content');
+    await writeFile(path.join(over, 'hard-1'), 'old, and not linked');
+    await writeFile(path.join(over, 'not in the session'), 'left alone');
+    await runRestore({ repo, session: backup.session, destination: over, stripPrefix: '/srv/share' });
+    const overAfter = (await describeTree(over)).filter((e) => e.path !== 'not in the session');
+    expect(strip(overAfter)).toEqual(strip(before));
+    expect(await readFile(path.join(over, 'not in the session'), 'utf8')).toBe('left alone');
   }, 150_000); // a multi-GiB sparse file both ways: ≈30 s alone, near 60 s when CI runs two files at once
 });
