@@ -34,6 +34,7 @@ import { LocalDirectoryStorage } from '../agent/backup/storage-local.js';
 import { S3Storage } from '../agent/backup/storage-s3.js';
 import { runRestore } from '../agent/restore/restore.js';
 import { clients } from '../core/aws-clients.js';
+import { restoreVolume, restoreVolumeFallback, unmountLeftovers } from './restore-volume.js';
 
 const MiB = 1024 * 1024;
 const CHILD_FLAG = '--tidemark-backup-child';
@@ -403,11 +404,14 @@ export async function runBackupBenchmark(): Promise<void> {
   const bundle = await bundleChild(repoRoot);
   const cloud = await startTestCloud();
   const restores = path.join(base, 'restores');
+  const volumes = path.join(base, 'volumes');
+  await unmountLeftovers(volumes);
   const scratch = async () => [
     restores,
+    volumes,
     ...(await readdir(base)).filter((n) => /^run-\d+$/.test(n)).map((n) => path.join(base, n)),
   ];
-  await removeTrees(base, await scratch());
+  await removeTrees(base, await scratch(), restores);
   await waitForDeletionsToAge(base);
   const results: Record<'ours' | 'restic', Record<Measure, number[]>> = {
     ours: emptyResults(),
@@ -467,35 +471,49 @@ export async function runBackupBenchmark(): Promise<void> {
       }
       const expected = run === 0 ? await digestTree(source) : undefined;
       for (const tool of tools) {
-        // Restored trees stay until the end: creating 12,000 files within a minute of deleting as many
-        // is slow here (see removeTrees), and would tax whichever tool restored next.
-        const target = path.join(restores, `run-${run}-${tool.name}`);
-        const t = await tool.restore(target);
-        results[tool.name].restore.push(datasetBytes / MiB / t.seconds);
-        results[tool.name].rssRestore.push(t.maxRssMiB);
-        results[tool.name].cpuRestore.push(t.cpuSeconds);
-        console.log(
-          `run ${run} ${tool.name} restore: ${t.seconds.toFixed(2)} s, CPU ${t.cpuSeconds.toFixed(2)} s, max RSS ${t.maxRssMiB.toFixed(0)} MiB`,
+        const volume = await restoreVolume(
+          volumes,
+          restores,
+          `run-${run}-${tool.name}`,
+          Math.ceil(datasetBytes * 1.5) + 256 * MiB,
         );
-        if (expected) {
-          // restic restores the absolute source path under the target.
-          const restored = await digestTree(tool.name === 'ours' ? target : path.join(target, source));
-          const wrong = [...expected].filter(([p, d]) => restored.get(p) !== d).length;
-          if (wrong > 0 || restored.size !== expected.size)
-            throw new Error(
-              `${tool.name} restored ${restored.size} files, ${wrong} of ${expected.size} differ`,
-            );
-          console.log(`run ${run} ${tool.name} restore verified: ${restored.size} files byte-for-byte`);
+        try {
+          const target = volume.dir;
+          const t = await tool.restore(target);
+          results[tool.name].restore.push(datasetBytes / MiB / t.seconds);
+          results[tool.name].rssRestore.push(t.maxRssMiB);
+          results[tool.name].cpuRestore.push(t.cpuSeconds);
+          console.log(
+            `run ${run} ${tool.name} restore: ${t.seconds.toFixed(2)} s, CPU ${t.cpuSeconds.toFixed(2)} s, max RSS ${t.maxRssMiB.toFixed(0)} MiB`,
+          );
+          if (expected) {
+            // restic restores the absolute source path under the target.
+            const restored = await digestTree(tool.name === 'ours' ? target : path.join(target, source));
+            const wrong = [...expected].filter(([p, d]) => restored.get(p) !== d).length;
+            if (wrong > 0 || restored.size !== expected.size)
+              throw new Error(
+                `${tool.name} restored ${restored.size} files, ${wrong} of ${expected.size} differ`,
+              );
+            console.log(`run ${run} ${tool.name} restore verified: ${restored.size} files byte-for-byte`);
+          }
+        } finally {
+          await volume.release();
         }
       }
-      // The run's repositories stay until the end too, for the same reason as the restored trees.
+      // The run's repositories stay until the end, for the same reason as restored trees in folders (removeTrees).
     }
   } finally {
     await cloud.moto.stop();
     await rm(bundle, { force: true });
-    await removeTrees(base, await scratch());
+    await removeTrees(base, await scratch(), restores);
   }
 
+  const fallback = restoreVolumeFallback();
+  console.log(
+    fallback
+      ? `restored into folders beside the dataset (${fallback})`
+      : 'restored onto a fresh ext4 volume each (restore-volume.ts)',
+  );
   const target = useS3 ? 'moto S3' : 'local directory';
   const rows: Array<{ measure: string; key: Measure; unit: string }> = [
     { measure: `full backup throughput (${target})`, key: 'full', unit: 'MiB/s' },
@@ -525,21 +543,19 @@ export async function runBackupBenchmark(): Promise<void> {
 }
 
 /**
- * On an ext4 without a journal (this machine's root file system), the kernel will not hand out an
- * inode freed in the last 60 s (360 s while its inode-table block is dirty) and looks up each such
- * candidate's block on every file it creates: restoring 12,000 files within a minute of deleting
- * many cost ≈280 µs a file, for whichever tool restored first. So trees are deleted at the start and
- * end of a benchmark only, and the time of the last deletion is kept for the next benchmark to wait
- * out (a local benchmark followed at once by the S3 one had taxed the S3 run's first restores).
+ * Restores that fell back to folders (see restore-volume.ts) are slow to create files within a minute
+ * of many deletions on this machine's root file system, for whichever tool restored first. So trees are
+ * deleted at the start and end of a benchmark only, and when restored trees were among them the time
+ * is kept for the next benchmark to wait out.
  */
-async function removeTrees(base: string, trees: string[]): Promise<void> {
-  let removed = false;
+async function removeTrees(base: string, trees: string[], restored: string): Promise<void> {
+  let removedRestores = false;
   for (const tree of trees) {
     if (!(await stat(tree).catch(() => undefined))) continue;
     await rm(tree, { recursive: true, force: true });
-    removed = true;
+    if (tree === restored) removedRestores = true;
   }
-  if (removed) await writeFile(path.join(base, 'deleted-at'), String(Date.now()));
+  if (removedRestores) await writeFile(path.join(base, 'deleted-at'), String(Date.now()));
 }
 
 const DELETION_AGE_MS = 61_000;

@@ -82,6 +82,8 @@ const attributesOf = ({ type, uid, gid, mode, atimeMs, mtimeMs }: ManifestEntry)
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
   const { repo } = options;
+  // The workers boot while the index and the manifest load.
+  cpuPool().warm();
   const index = await RepoIndex.load(repo);
   const manifest = await readManifest(repo, options.session, index).catch((error: unknown) => {
     if (error instanceof ObjectMissing)
