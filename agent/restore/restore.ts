@@ -5,9 +5,9 @@
  * fetched by ranged reads of its pack, in parallel across packs, and
  * verified before anything is renamed into place (staging.ts: a new folder
  * as a whole, a file beside an existing one on its own), so a corrupted
- * repository fails the restore without touching the destination. Existing
- * files the caller says are held open are written beside the original as
- * `<name>.TMP`.
+ * repository fails the restore without touching the destination. Files in
+ * existing folders the caller says are held open are written beside the
+ * original as `<name>.TMP`.
  */
 import { link, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
