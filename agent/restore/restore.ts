@@ -103,7 +103,9 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
         400,
         'stripPrefix',
       );
-    return path.join(options.destination, masterPath.slice(strip.length) || '/');
+    // No trailing slash: the root of the restored tree must be the same path as its children's parent.
+    const joined = path.join(options.destination, masterPath.slice(strip.length) || '/');
+    return joined.length > 1 ? joined.replace(/\/+$/, '') : joined;
   };
   const selected = selectEntries(manifest.entries, options.paths);
   const staging = new Staging();
@@ -236,10 +238,10 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
   }
 
   // Every chunk verified: now put things in place.
+  const placedAs = (dest: string) => (options.heldOpen?.has(dest) ? `${dest}.TMP` : dest);
   const finalName = (dest: string) => {
-    if (!options.heldOpen?.has(dest)) return dest;
-    result.writtenBeside.push({ path: dest, writtenAs: `${dest}.TMP` });
-    return `${dest}.TMP`;
+    if (placedAs(dest) !== dest) result.writtenBeside.push({ path: dest, writtenAs: placedAs(dest) });
+    return placedAs(dest);
   };
   await inBatches(
     files
@@ -268,14 +270,15 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       const dest = destOf(entry.path);
       const first = destOf(entry.hardlinkTo);
       const staged = staging.staged(dest);
-      // The first name is in place already if it was renamed on its own, else still staged.
-      await link(staging.ownAnchor(first) ? first : staging.staged(first), staged);
+      // The first name is in place already if it was renamed on its own (as .TMP if held open), else still staged.
+      await link(staging.ownAnchor(first) ? placedAs(first) : staging.staged(first), staged);
       if (staging.ownAnchor(dest)) await rename(staged, finalName(dest));
       result.entries++;
     }
   }
   for (const [staged, final] of staging.folderAnchors())
     await rename(staged, final).catch((error: NodeJS.ErrnoException) => {
+      if (!['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR'].includes(error.code ?? '')) throw error;
       throw new TidemarkError(
         'Conflict',
         `${final} was created while the restore ran (${error.code}); the restored tree is at ${staged}`,

@@ -285,6 +285,35 @@ describe('backup fast paths', () => {
     expect((await readdir(work)).filter((n) => n.includes('restore-short'))).toEqual([]);
   });
 
+  it('names a folder that appeared at the destination during the restore, and where the tree was left', async () => {
+    const dest = path.join(work, 'restore-raced');
+    // A local repository whose first pack read also creates the destination folder, with a file in it.
+    class RacingStorage extends LocalDirectoryStorage {
+      raced = false;
+      override async readInto(key: string, offset: number, target: Buffer): Promise<void> {
+        if (!this.raced && key.startsWith('packs/')) {
+          this.raced = true;
+          await mkdir(dest, { recursive: true });
+          await writeFile(path.join(dest, 'made by someone else'), 'x');
+        }
+        return super.readInto(key, offset, target);
+      }
+    }
+    const { repo, session } = await backupInto(new RacingStorage(path.join(work, 'raced')));
+    const error = await runRestore({ repo, session, destination: dest, stripPrefix: '/data' }).catch(
+      (e: unknown) => e as Error,
+    );
+    expect(error).toBeInstanceOf(Error);
+    const staged = /the restored tree is at (.+)$/.exec((error as Error).message)?.[1] as string;
+    expect((error as Error).message).toContain(`${dest} was created while the restore ran`);
+    expect(path.dirname(staged)).toBe(work);
+    // Nothing was lost: theirs is untouched, ours is whole where the message says.
+    expect(await readdir(dest)).toEqual(['made by someone else']);
+    expect((await readFile(path.join(staged, 'grew.log'))).equals(files.get('grew.log') as Buffer)).toBe(
+      true,
+    );
+  });
+
   it('finishes a pack with ranged reads when its stream breaks part-way', async () => {
     const storage = new CountingStorage(path.join(work, 'breaking'), 100 * 1024);
     const { repo, session } = await backupInto(storage);
