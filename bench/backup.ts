@@ -13,8 +13,8 @@
  * page cache, ours makes them durable before it exits, so a second restore
  * figure adds a timed `sync -f` of restic's target. The machine is small
  * and shared, so every measure is repeated (BENCH_BACKUP_RUNS, default 3)
- * and the median reported. The last line is one JSON array, one object per measure,
- * `ratio` = ours / peer.
+ * and the median reported. The last line is one JSON array, one object per
+ * measure, `ratio` = ours / peer.
  *
  * restic runs with repository format 2 (compression auto, i.e. zstd), its
  * fair counterpart: format 1 does not compress at all.

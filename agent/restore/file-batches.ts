@@ -1,8 +1,9 @@
 /**
  * The restore's per-file system calls in batches, run on a CPU worker with
- * synchronous calls: creating the temp files that have holes or no data
- * before any data arrives, and later giving every file its attributes and
- * renaming it into place. Creating
+ * synchronous calls: creating the staged files that have holes or no data
+ * before any data arrives, giving files their attributes (as they finish,
+ * or at the end), and renaming those that are their own anchor into place
+ * (staging.ts). Creating
  * or renaming many files of one directory from libuv's four threads at once
  * made them spin on the directory's lock (`rwsem_spin_on_owner` was the top
  * kernel symbol, ≈17% of a restore's samples); one thread per batch, batches

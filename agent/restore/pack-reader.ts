@@ -14,8 +14,7 @@
  * a buffer (a local directory) is read with no stream at all: copying its
  * stream chunks into the slots was ≈0.3 s of the main thread per GB. A blob
  * that does not authenticate, decompress or hash to its name fails the
- * restore, naming the
- * chunk and the pack.
+ * restore, naming the chunk and the pack.
  */
 
 import { type Group, groupBlobs, MAX_GAP, type PackBlob } from '../backup/blob-groups.js';

@@ -28,7 +28,10 @@ export class Staging {
   /** Anchors that are restored files, symlinks or links themselves (not folders). */
   private readonly fileAnchors = new Set<string>();
 
-  /** Finds each destination path's anchor, listing each directory on the way once. Paths are absolute, without a trailing slash. */
+  /**
+   * Finds each destination path's anchor, listing each directory on the way once. Paths are absolute,
+   * without a trailing slash.
+   */
   async plan(destinations: Iterable<{ dest: string; directory: boolean }>): Promise<void> {
     for (const { dest, directory } of destinations) {
       // Most paths of a new tree are under a folder already known to be missing: no await for them.
