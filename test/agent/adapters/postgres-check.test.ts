@@ -53,10 +53,17 @@ describe.skipIf(!bin)('PostgreSQL assured-recovery check on a real server', () =
 
   it('stops the throwaway server and gives up when the step is aborted while the server runs', async () => {
     const data = replicaData(); // the first test's copy, which it left unchanged
-    const running = () =>
-      execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+    // Server processes on the overlay of `data`, without their children: a child postgres just forked
+    // still shows the server's command line until it sets its own, which once made this count 2.
+    const running = () => {
+      const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
         .split('\n')
-        .filter((line) => line.includes('/postgres -D /tmp/tidemark-ar-') && line.includes(data));
+        .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
+        .filter((m): m is RegExpMatchArray => m !== null)
+        .filter(([, , , args]) => args?.includes('/postgres -D /tmp/tidemark-ar-') && args.includes(data));
+      const pids = new Set(rows.map(([, pid]) => pid));
+      return rows.filter(([, , ppid]) => !pids.has(ppid)).map(([, , , args]) => args);
+    };
     const abort = new AbortController();
     const check = checkSnapshotOf(diff(), [data], abort.signal);
     const until = Date.now() + 30_000;
