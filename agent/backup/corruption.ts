@@ -5,3 +5,8 @@ export class RepositoryCorrupted extends Error {
     this.name = 'RepositoryCorrupted';
   }
 }
+
+/** A pack that ends before a blob its index names: truncated, or replaced by something else. */
+export function packShorterThanIndex(pack: string): RepositoryCorrupted {
+  return new RepositoryCorrupted(`pack ${pack} is shorter than its index says`);
+}

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { blobsByPack, groupBlobs } from './blob-groups.js';
 import { verifyBlob } from './blob-reader.js';
 import { compressDocument } from './compression.js';
-import { RepositoryCorrupted } from './corruption.js';
+import { packShorterThanIndex, RepositoryCorrupted } from './corruption.js';
 import { Limiter } from './limiter.js';
 import { ManifestEntry } from './manifest-entry.js';
 import type { RepoIndex } from './repo-index.js';
@@ -116,8 +116,7 @@ export async function readPages(
                 );
               throw error;
             });
-          if (bytes.length < length)
-            throw new RepositoryCorrupted(`pack ${pack} is shorter than its index says`);
+          if (bytes.length < length) throw packShorterThanIndex(pack);
           for (const { hash, location } of run) {
             const start = location.offset - first;
             const plain = await verifyBlob(repo, pack, hash, bytes.subarray(start, start + location.length));

@@ -18,7 +18,7 @@
  */
 
 import { type Group, groupBlobs, MAX_GAP, type PackBlob } from '../backup/blob-groups.js';
-import { RepositoryCorrupted } from '../backup/corruption.js';
+import { packShorterThanIndex, RepositoryCorrupted } from '../backup/corruption.js';
 import { cpuPool } from '../backup/cpu-pool.js';
 import { keys, type Repository } from '../backup/repository.js';
 import type { SharedSlots } from '../backup/shared-slots.js';
@@ -28,7 +28,10 @@ import type { Place, WriteOutcome } from './blob-writer.js';
 /** Bounds the bytes of one group, and so what one slot holds. */
 export const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
 
-/** Reads byte ranges of one pack in order from streams, each over a run of nearby groups. */
+/**
+ * Reads byte ranges of one pack in order: straight into the slot where the backend can (`readInto`),
+ * else from streams, each over a run of nearby groups.
+ */
 class PackStream {
   private iterator: AsyncIterator<Uint8Array> | undefined;
   private chunk: Uint8Array = new Uint8Array(0);
@@ -48,7 +51,7 @@ class PackStream {
     const storage = this.repo.storage;
     if (storage.readInto) {
       await storage.readInto(keys.pack(this.pack), group.first, target.subarray(0, length)).catch((error) => {
-        throw error instanceof ShortObject ? this.shorter() : error;
+        throw error instanceof ShortObject ? packShorterThanIndex(this.pack) : error;
       });
       return;
     }
@@ -65,12 +68,8 @@ class PackStream {
       }
     }
     const bytes = await this.repo.storage.getRange(keys.pack(this.pack), group.first, length);
-    if (bytes.length < length) throw this.shorter();
+    if (bytes.length < length) throw packShorterThanIndex(this.pack);
     bytes.copy(target, 0, 0, length);
-  }
-
-  private shorter(): RepositoryCorrupted {
-    return new RepositoryCorrupted(`pack ${this.pack} is shorter than its index says`);
   }
 
   private async open(from: number, to: number): Promise<void> {
