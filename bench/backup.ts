@@ -15,8 +15,8 @@
  * and shared, so every measure is repeated (BENCH_BACKUP_RUNS, default 4:
  * the tools take turns going first, and on this VM whichever touches
  * freshly freed memory first pays for it) and the median reported. Ours
- * runs with the systemd unit's environment (agentEnvironment). The last line is one JSON array, one object per
- * measure, `ratio` = ours / peer.
+ * runs with the systemd unit's environment (agentEnvironment). The last
+ * line is one JSON array, one object per measure, `ratio` = ours / peer.
  *
  * restic runs with repository format 2 (compression auto, i.e. zstd), its
  * fair counterpart: format 1 does not compress at all.
