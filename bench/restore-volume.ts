@@ -4,14 +4,14 @@
  * journal; the loop device uses direct I/O, so nothing is cached twice), made
  * just before the restore and removed after it, as a restore to a new disk
  * would be. Why not a folder beside the dataset: this machine's root file
- * system is ext4 without a journal, where the kernel
- * passes over every inode freed in the last 60 s (360 s once its inode-table
- * block is dirty again) and looks each one up again on every file it
- * creates. 62 s after the benchmark deleted its old trees, with a `sync`
- * between, `recently_deleted` was still a quarter of a restore's perf
- * samples, for whichever tool restored first; on a fresh volume it is gone
- * and both tools start from the same empty file system. Without root, mkfs
- * or loop devices, restores fall back to folders under `fallbackDir`.
+ * system is ext4 without a journal, where the kernel passes over every inode
+ * freed in the last 60 s (360 s once its inode-table block is dirty again)
+ * and looks each one up again on every file it creates. 62 s after the
+ * benchmark deleted its old trees, with a `sync` between, `recently_deleted`
+ * was still a quarter of a restore's perf samples, for whichever tool
+ * restored first; on a fresh volume it is gone and both tools start from the
+ * same empty file system. Without root, mkfs or loop devices, restores fall
+ * back to folders under `fallbackDir`.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rm } from 'node:fs/promises';
