@@ -5,14 +5,15 @@
  * chunking was the largest CPU cost of a backup. The function sees only its
  * own memory: the 256-entry gear table, a slot for the hash, and a window the
  * caller's bytes are copied into, up to 64 KiB at a time (a copy costs far
- * less than hashing the bytes; windows grow from 4 KiB, so little is copied
- * past the cut).
+ * less than hashing the bytes when it is a memcpy, see shared-copy.ts;
+ * windows grow from 4 KiB, so little is copied past the cut).
  *
  * scan(from, to, mask, hash) → i32: rolls `hash = (hash << 1) + table[byte]`
  * over memory[from, to); at the first byte where `hash & mask` is zero it
  * returns that byte's address + 1, else it stores the hash at HASH_SLOT and
  * returns -1.
  */
+import { copyBytes } from './shared-copy.js';
 
 const TABLE = 0;
 const HASH_SLOT = 1024;
@@ -72,7 +73,7 @@ const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 let compiled: object | undefined;
 
 export class GearKernel {
-  private readonly bytes: Uint8Array;
+  private readonly bytes: Buffer;
   private readonly words: Int32Array;
   private readonly scanFn: (from: number, to: number, mask: number, hash: number) => number;
   /** The rolled hash after a `scan` that found no cut. */
@@ -84,7 +85,7 @@ export class GearKernel {
     const memory = new Wasm.Memory({ initial: 2, maximum: 2 });
     const instance = new Wasm.Instance(compiled, { m: { mem: memory } });
     this.scanFn = instance.exports.scan as GearKernel['scanFn'];
-    this.bytes = new Uint8Array(memory.buffer);
+    this.bytes = Buffer.from(memory.buffer);
     this.words = new Int32Array(memory.buffer);
     this.words.set(table, TABLE / 4);
   }
@@ -97,7 +98,7 @@ export class GearKernel {
     // Windows start small and double: a cut is often found early, and bytes past it need no copy.
     for (let at = from, window = 4096; at < to; window = Math.min(2 * window, WINDOW_BYTES)) {
       const n = Math.min(window, to - at);
-      this.bytes.set(data.subarray(at, at + n), WINDOW);
+      copyBytes(data.subarray(at, at + n), this.bytes, WINDOW);
       const found = this.scanFn(WINDOW, WINDOW + n, mask, hash);
       if (found >= 0) return at + (found - WINDOW);
       hash = this.words[HASH_SLOT / 4] as number;

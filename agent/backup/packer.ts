@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { DATA_PACK_TAG } from '../../core/media-tiers.js';
 import type { IndexFile } from './repo-index.js';
 import { keys, type Repository } from './repository.js';
+import { copyBytes } from './shared-copy.js';
 import { SharedSlots } from './shared-slots.js';
 import type { PutOptions } from './storage.js';
 
@@ -79,7 +80,7 @@ export class Packer {
       }
       this.pack ??= await this.slots.acquire();
       if (this.size + length > this.pack.length) throw new Error(`blob ${hash} is larger than a pack slot`);
-      source.copy(this.pack, this.size, offset, offset + length);
+      copyBytes(source.subarray(offset, offset + length), this.pack, this.size);
       this.blobs.push([hash, this.size, length, rawLength]);
       this.size += length;
       if (this.size >= this.packSize) this.flush();

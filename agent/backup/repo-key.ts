@@ -4,6 +4,7 @@
  * is `nonce | ciphertext | tag` and any change to it fails authentication.
  */
 import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
+import { copyBytes } from './shared-copy.js';
 
 const NONCE = 12;
 const TAG = 16;
@@ -64,10 +65,10 @@ export class RepoKey {
     // A view into the pool, copied into `target` before the pool is refilled.
     const nonce = freshNonce();
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
-    let at = offset + nonce.copy(target, offset);
-    for (const part of parts) at += cipher.update(part).copy(target, at);
-    at += cipher.final().copy(target, at);
-    cipher.getAuthTag().copy(target, at);
+    let at = offset + copyBytes(nonce, target, offset);
+    for (const part of parts) at += copyBytes(cipher.update(part), target, at);
+    at += copyBytes(cipher.final(), target, at);
+    copyBytes(cipher.getAuthTag(), target, at);
     return length;
   }
 

@@ -21,6 +21,7 @@ import { type Group, groupBlobs, MAX_GAP, type PackBlob } from '../backup/blob-g
 import { packShorterThanIndex, RepositoryCorrupted } from '../backup/corruption.js';
 import { cpuPool } from '../backup/cpu-pool.js';
 import { keys, type Repository } from '../backup/repository.js';
+import { copyBytes } from '../backup/shared-copy.js';
 import type { SharedSlots } from '../backup/shared-slots.js';
 import { ShortObject } from '../backup/storage.js';
 import type { Place, WriteOutcome } from './blob-writer.js';
@@ -69,7 +70,7 @@ class PackStream {
     }
     const bytes = await this.repo.storage.getRange(keys.pack(this.pack), group.first, length);
     if (bytes.length < length) throw packShorterThanIndex(this.pack);
-    bytes.copy(target, 0, 0, length);
+    copyBytes(bytes.subarray(0, length), target, 0);
   }
 
   private async open(from: number, to: number): Promise<void> {
@@ -88,7 +89,7 @@ class PackStream {
       const inChunk = want - this.at;
       if (inChunk < this.chunk.length) {
         const take = Math.min(this.chunk.length - inChunk, length - filled);
-        target.set(this.chunk.subarray(inChunk, inChunk + take), filled);
+        copyBytes(this.chunk.subarray(inChunk, inChunk + take), target, filled);
         filled += take;
         continue;
       }
