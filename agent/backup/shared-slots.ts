@@ -8,6 +8,11 @@
  * "external memory pressure": ≈1 s of the main thread's 3.4 busy seconds.
  * Slots are created on first use; `acquire` waits while all are out, and
  * waiters are served in order.
+ *
+ * Each slot is the memory of a shared WebAssembly.Memory rather than a plain
+ * SharedArrayBuffer: V8 maps that memory page-aligned, while a plain one
+ * comes from malloc 16 bytes past a page boundary, and a write with direct
+ * I/O (direct-io.ts) needs its buffer aligned to the disk's blocks.
  */
 export class SharedSlots {
   private readonly free: Buffer[] = [];
@@ -26,7 +31,7 @@ export class SharedSlots {
     if (slot) return slot;
     if (this.created < this.count) {
       this.created++;
-      return Buffer.from(new SharedArrayBuffer(this.slotBytes));
+      return alignedSharedBuffer(this.slotBytes);
     }
     return new Promise<Buffer>((resolve) => this.waiting.push(resolve));
   }
@@ -37,4 +42,24 @@ export class SharedSlots {
     if (next) next(slot);
     else this.free.push(slot);
   }
+}
+
+/** WebAssembly memory grows in pages of 64 KiB. */
+const WASM_PAGE = 64 * 1024;
+
+/** The one WebAssembly call used here: the project's TypeScript libs (ES2023, no DOM) do not declare it. */
+type SharedMemory = new (limits: {
+  initial: number;
+  maximum: number;
+  shared: true;
+}) => {
+  buffer: SharedArrayBuffer;
+};
+const Memory = (globalThis as unknown as { WebAssembly: { Memory: SharedMemory } }).WebAssembly.Memory;
+
+/** `bytes` of zeroed shared memory starting on a page boundary. */
+export function alignedSharedBuffer(bytes: number): Buffer {
+  const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
+  const memory = new Memory({ initial: pages, maximum: pages, shared: true });
+  return Buffer.from(memory.buffer, 0, bytes);
 }

@@ -4,6 +4,11 @@
  * `put` is atomic: an object is either absent or whole, never partly
  * written, and durable once the promise resolves.
  */
+import { DIRECT_READ_ROOM } from './direct-io.js';
+
+/** What `readInto` may use of its slot beyond the bytes asked for. */
+export const READ_INTO_ROOM = DIRECT_READ_ROOM;
+
 export interface StoredObject {
   key: string;
   size: number;
@@ -34,11 +39,13 @@ export interface StorageBackend {
    */
   getStream(key: string, offset: number, length: number): Promise<AsyncIterable<Uint8Array>>;
   /**
-   * Reads `target.length` bytes from `offset` straight into `target`, where the backend can (a local
-   * file: `pread` into the caller's buffer, no stream chunks to copy). A restore prefers it to
-   * `getStream`. Fails if the object is shorter.
+   * Reads `length` bytes from `offset` straight into `slot`, where the backend can (a local file:
+   * `pread` into the caller's buffer, no stream chunks to copy), and returns where they start in
+   * `slot`: a backend reading whole disk blocks (direct-io.ts) puts the range a little way in, so
+   * `slot` needs READ_INTO_ROOM bytes beyond `length`. A restore prefers it to `getStream`. Fails if
+   * the object is shorter.
    */
-  readInto?(key: string, offset: number, target: Buffer): Promise<void>;
+  readInto?(key: string, offset: number, length: number, slot: Buffer): Promise<number>;
   list(prefix: string): Promise<StoredObject[]>;
   delete(key: string): Promise<void>;
   /** The object's storage class where the backend has tiers (S3); undefined otherwise. */

@@ -46,22 +46,26 @@ class PackStream {
     private readonly pack: string,
   ) {}
 
-  /** Copies pack bytes [group.first, group.end) into `target`; `runEnd` is where the group's run of groups ends. */
-  async read(group: Group, runEnd: number, target: Buffer): Promise<void> {
+  /**
+   * Reads pack bytes [group.first, group.end) into `slot` and returns them (a view of `slot`);
+   * `runEnd` is where the group's run of groups ends.
+   */
+  async read(group: Group, runEnd: number, slot: Buffer): Promise<Buffer> {
     const length = group.end - group.first;
     const storage = this.repo.storage;
     if (storage.readInto) {
-      await storage.readInto(keys.pack(this.pack), group.first, target.subarray(0, length)).catch((error) => {
+      const start = await storage.readInto(keys.pack(this.pack), group.first, length, slot).catch((error) => {
         throw error instanceof ShortObject ? packShorterThanIndex(this.pack) : error;
       });
-      return;
+      return slot.subarray(start, start + length);
     }
+    const target = slot.subarray(0, length);
     if (!this.broken) {
       try {
         if (!this.iterator || group.first < this.at || group.first >= this.streamEnd)
           await this.open(group.first, runEnd);
         await this.copy(group.first, length, target);
-        return;
+        return target;
       } catch {
         // Fall through: ranged reads from here on, each retried by the storage backend.
         await this.close();
@@ -71,6 +75,7 @@ class PackStream {
     const bytes = await this.repo.storage.getRange(keys.pack(this.pack), group.first, length);
     if (bytes.length < length) throw packShorterThanIndex(this.pack);
     copyBytes(bytes.subarray(0, length), target, 0);
+    return target;
   }
 
   private async open(from: number, to: number): Promise<void> {
@@ -114,7 +119,7 @@ export async function restorePackBlobs(
   pack: string,
   blobs: PackBlob[],
   placesOf: (hash: string) => Place[],
-  /** Where groups are read into: slots of at least the largest group's span. */
+  /** Where groups are read into: slots of at least the largest group's span and READ_INTO_ROOM. */
   slots: SharedSlots,
   rangeBytes = DEFAULT_RANGE_BYTES,
   /** Called with each group's blobs once they are written to all their places. */
@@ -138,13 +143,11 @@ export async function restorePackBlobs(
       const slot = await slots.acquire();
       let task: Promise<void>;
       try {
-        await stream.read(group, runEnds[g] as number, slot);
-        task = writeGroup(repo, pack, group, slot.subarray(0, group.end - group.first), placesOf).then(
-          (bytes) => {
-            written += bytes;
-            onWritten?.(group.blobs);
-          },
-        );
+        const data = await stream.read(group, runEnds[g] as number, slot);
+        task = writeGroup(repo, pack, group, data, placesOf).then((bytes) => {
+          written += bytes;
+          onWritten?.(group.blobs);
+        });
       } catch (error) {
         slots.release(slot);
         throw error;

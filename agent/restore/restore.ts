@@ -20,7 +20,7 @@ import { type ManifestEntry, readManifest } from '../backup/manifest.js';
 import { RepoIndex } from '../backup/repo-index.js';
 import type { Repository } from '../backup/repository.js';
 import { SharedSlots } from '../backup/shared-slots.js';
-import { ObjectMissing } from '../backup/storage.js';
+import { ObjectMissing, READ_INTO_ROOM } from '../backup/storage.js';
 import { type Attributes, applyAttributes } from './attributes.js';
 import type { Place } from './blob-writer.js';
 import { makeDurable, startWriteback } from './durable.js';
@@ -184,7 +184,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     let largestBlob = 0;
     for (const list of byPack.values())
       for (const { location } of list) largestBlob = Math.max(largestBlob, location.length);
-    const slots = new SharedSlots(Math.max(rangeBytes, largestBlob), 2 * concurrency);
+    const slots = new SharedSlots(Math.max(rangeBytes, largestBlob) + READ_INTO_ROOM, 2 * concurrency);
     const placesOf = (hash: string): Place[] =>
       (targets.get(hash) ?? []).map(({ file, offset }) => [file.temp, offset]);
     const onWritten = (blobs: PackBlob[]) => {

@@ -119,9 +119,9 @@ class CountingStorage implements StorageBackend {
 class DirectReadStorage extends LocalDirectoryStorage {
   reads = 0;
   streams = 0;
-  override async readInto(key: string, offset: number, target: Buffer): Promise<void> {
+  override async readInto(key: string, offset: number, length: number, slot: Buffer): Promise<number> {
     if (key.startsWith('packs/')) this.reads++;
-    return super.readInto(key, offset, target);
+    return super.readInto(key, offset, length, slot);
   }
   override async getStream(key: string, offset: number, length: number): Promise<AsyncIterable<Uint8Array>> {
     this.streams++;
@@ -290,13 +290,13 @@ describe('backup fast paths', () => {
     // A local repository whose first pack read also creates the destination folder, with a file in it.
     class RacingStorage extends LocalDirectoryStorage {
       raced = false;
-      override async readInto(key: string, offset: number, target: Buffer): Promise<void> {
+      override async readInto(key: string, offset: number, length: number, slot: Buffer): Promise<number> {
         if (!this.raced && key.startsWith('packs/')) {
           this.raced = true;
           await mkdir(dest, { recursive: true });
           await writeFile(path.join(dest, 'made by someone else'), 'x');
         }
-        return super.readInto(key, offset, target);
+        return super.readInto(key, offset, length, slot);
       }
     }
     const { repo, session } = await backupInto(new RacingStorage(path.join(work, 'raced')));
