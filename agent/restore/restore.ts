@@ -16,7 +16,7 @@ import { blobsByPack, type PackBlob } from '../backup/blob-groups.js';
 import { cpuPool } from '../backup/cpu-pool.js';
 import type { CpuTask } from '../backup/cpu-tasks.js';
 import { Limiter } from '../backup/limiter.js';
-import { type ManifestEntry, readManifest } from '../backup/manifest.js';
+import { type ManifestEntry, manifestOf, readManifestRoot } from '../backup/manifest.js';
 import { RepoIndex } from '../backup/repo-index.js';
 import type { Repository } from '../backup/repository.js';
 import { SharedSlots } from '../backup/shared-slots.js';
@@ -82,18 +82,22 @@ const attributesOf = ({ type, uid, gid, mode, atimeMs, mtimeMs }: ManifestEntry)
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
   const { repo } = options;
-  // The workers boot while the index and the manifest load.
+  // The workers boot while the index and the manifest load; the manifest's root loads beside the
+  // index (its pages need the index to be found).
   cpuPool().warm();
-  const index = await RepoIndex.load(repo);
-  const manifest = await readManifest(repo, options.session, index).catch((error: unknown) => {
-    if (error instanceof ObjectMissing)
-      throw TidemarkError.fromCatalogue(
-        'E3371',
-        { session: options.session, media: repo.storage.location, mediaId: repo.config.id },
-        404,
-      );
-    throw error;
-  });
+  const [index, root] = await Promise.all([
+    RepoIndex.load(repo),
+    readManifestRoot(repo, options.session).catch((error: unknown) => {
+      if (error instanceof ObjectMissing)
+        throw TidemarkError.fromCatalogue(
+          'E3371',
+          { session: options.session, media: repo.storage.location, mediaId: repo.config.id },
+          404,
+        );
+      throw error;
+    }),
+  ]);
+  const manifest = await manifestOf(repo, root, index);
   const strip = (options.stripPrefix ?? '').replace(/\/+$/, '');
   const destOf = (masterPath: string) => {
     if (strip && masterPath !== strip && !masterPath.startsWith(`${strip}/`))

@@ -10,7 +10,8 @@ export async function packsNeedingRetrieval(
   storage: StorageBackend,
   packs: Iterable<string>,
 ): Promise<string[]> {
-  const limiter = new Limiter(8);
+  // A HEAD each; many at once, since a restore waits on them before reading anything.
+  const limiter = new Limiter(16);
   const checks = [...packs].map((pack) =>
     limiter.run(async () => {
       const info = await storage.storageClass(keys.pack(pack));
