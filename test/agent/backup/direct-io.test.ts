@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIRECT_READ_ROOM, readFileDirect, writeFileDirect } from '../../../agent/backup/direct-io.js';
-import { alignedSharedBuffer } from '../../../agent/backup/shared-slots.js';
+import { alignedSharedBuffer, SharedSlots } from '../../../agent/backup/shared-slots.js';
 import { ShortObject } from '../../../agent/backup/storage.js';
 import { LocalDirectoryStorage } from '../../../agent/backup/storage-local.js';
 
@@ -35,6 +35,16 @@ describe('writeFileDirect', () => {
     const file = path.join(dir, 'aligned');
     expect(await writeFileDirect(file, body)).toBe(true);
     expect((await readFile(file)).equals(body)).toBe(true);
+  });
+
+  it('writes from any slot of a pool, each starting on a page boundary', async () => {
+    const slots = new SharedSlots(3 * 4096 + 5, 3);
+    for (let i = 0; i < 3; i++) {
+      const slot = randomBody(await slots.acquire());
+      const file = path.join(dir, `slot-${i}`);
+      expect(await writeFileDirect(file, slot)).toBe(true);
+      expect((await readFile(file)).equals(slot)).toBe(true);
+    }
   });
 
   it('refuses a body off a page boundary and shorter than a block, so the caller writes it', async () => {
