@@ -16,6 +16,7 @@ import { DirectoryView } from '../../../agent/backup/directory-view.js';
 import { collectGarbage } from '../../../agent/backup/gc.js';
 import { KmsKeyWrapper } from '../../../agent/backup/key-wrapper.js';
 import { forgetSession, listSessions } from '../../../agent/backup/manifest.js';
+import { RepoIndex } from '../../../agent/backup/repo-index.js';
 import { initRepository, openRepository, type Repository } from '../../../agent/backup/repository.js';
 import { LocalDirectoryStorage } from '../../../agent/backup/storage-local.js';
 import { runRestore } from '../../../agent/restore/restore.js';
@@ -153,6 +154,27 @@ describe('corruption and keys', () => {
     const report = await checkRepository(repo);
     expect(report).toMatchObject({ ok: true, sessions: 1, problems: [] });
     expect(report.blobs).toBeGreaterThan(100);
+  });
+
+  it('refuses an index file whose blob entries are malformed, naming the field', async () => {
+    const repo = await freshRepo('bad-index');
+    const good = { version: 1, packs: [{ id: 'a'.repeat(64), blobs: [['b'.repeat(64), 0, 100, 200]] }] };
+    await repo.storage.put('index/good', repo.sealJson(good));
+    expect((await RepoIndex.load(repo)).has('b'.repeat(64))).toBe(true);
+    for (const blobs of [
+      [['b'.repeat(64), 0, 100]],
+      [['b'.repeat(64), '0', 100, 200]],
+      [[7, 0, 100, 200]],
+      {},
+    ]) {
+      await repo.storage.put(
+        'index/bad',
+        repo.sealJson({ version: 1, packs: [{ id: 'c'.repeat(64), blobs }] }),
+      );
+      await expect(RepoIndex.load(repo)).rejects.toThrow(
+        /blobs must be \[hash, offset, length, plain length\]/,
+      );
+    }
   });
 
   it('a wrong key is refused with a clear error, not a stack trace or garbage', async () => {
