@@ -1,12 +1,13 @@
 /**
  * Failure paths against moto S3 over HTTP: a backup process killed with
  * SIGKILL mid-upload leaves no session and no catalog commit, and the next
- * backup succeeds; 5% of S3 requests failing with 500/503/SlowDown (injected
+ * backup succeeds (and the same into a local directory, whose packs are
+ * written with direct I/O: every pack it left is whole); 5% of S3 requests failing with 500/503/SlowDown (injected
  * by a small HTTP proxy in front of moto) still lets a backup and restore
  * complete.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -20,6 +21,8 @@ import { DirectoryView } from '../../../agent/backup/directory-view.js';
 import { KmsKeyWrapper } from '../../../agent/backup/key-wrapper.js';
 import { listSessions } from '../../../agent/backup/manifest.js';
 import { initRepository, openRepository } from '../../../agent/backup/repository.js';
+import type { StorageBackend } from '../../../agent/backup/storage.js';
+import { LocalDirectoryStorage } from '../../../agent/backup/storage-local.js';
 import { S3Storage } from '../../../agent/backup/storage-s3.js';
 import { runRestore } from '../../../agent/restore/restore.js';
 import { REPO_ROOT } from '../../../infra/local/local-cloud.js';
@@ -43,17 +46,41 @@ afterAll(async () => {
 
 describe('backup failures', () => {
   it('kill -9 mid-upload leaves no visible session, and the next backup succeeds', async () => {
+    const storage = () => new S3Storage({ bucket: cloud.bucket, repo: 'killed' });
+    await killMidBackupThenRecover(storage, cloud.bucket, 'killed');
+  });
+
+  it('kill -9 mid-backup into a local directory: every stored pack is whole, no session shows, the next backup succeeds', async () => {
+    const dir = path.join(work, 'killed-local');
+    const storage = () => new LocalDirectoryStorage(dir);
+    const repo = await killMidBackupThenRecover(storage, `file:${dir}`, 'killed-local');
+    // Packs are written with direct I/O, then fsynced and renamed: a pack under its name is whole,
+    // the SHA-256 of its bytes; a write the kill cut short can only be a temp file, which is skipped.
+    const packs = await repo.storage.list('packs/');
+    expect(packs.length).toBeGreaterThan(1);
+    for (const { key } of packs) {
+      const id = key.slice('packs/'.length);
+      expect(
+        createHash('sha256')
+          .update(await repo.storage.get(key))
+          .digest('hex'),
+      ).toBe(id);
+    }
+  });
+
+  /** Starts a backup child, kills it after its first pack, checks nothing shows, then backs up and restores. */
+  async function killMidBackupThenRecover(storage: () => StorageBackend, target: string, repoName: string) {
     const wrapper = new KmsKeyWrapper(cloud.kmsKeyId);
-    const repo = await initRepository(new S3Storage({ bucket: cloud.bucket, repo: 'killed' }), wrapper);
-    const marker = path.join(work, 'committed');
+    const repo = await initRepository(storage(), wrapper);
+    const marker = path.join(work, `committed-${repoName}`);
     const child = spawn(
       process.execPath,
       [
         '--import',
         'tsx',
         path.join(REPO_ROOT, 'test/agent/backup/backup-child.ts'),
-        cloud.bucket,
-        'killed',
+        target,
+        repoName,
         cloud.kmsKeyId,
         source,
         marker,
@@ -76,7 +103,7 @@ describe('backup failures', () => {
     expect(await listSessions(repo)).toEqual([]);
     expect(existsSync(marker)).toBe(false);
 
-    const reopened = await openRepository(new S3Storage({ bucket: cloud.bucket, repo: 'killed' }), wrapper);
+    const reopened = await openRepository(storage(), wrapper);
     const next = await runBackup({
       repo: reopened,
       view: new DirectoryView(),
@@ -84,12 +111,13 @@ describe('backup failures', () => {
       masterHost: 'master-1',
     });
     expect(await listSessions(reopened)).toEqual([next.session]);
-    const dest = path.join(work, 'after-kill');
+    const dest = path.join(work, `after-kill-${repoName}`);
     await runRestore({ repo: reopened, session: next.session, destination: dest });
     expect(
       (await readFile(path.join(dest, 'data', 'f4.bin'))).equals(await readFile(path.join(source, 'f4.bin'))),
     ).toBe(true);
-  });
+    return reopened;
+  }
 
   it('completes a backup and a restore while 5% of S3 requests fail with 500, 503 or SlowDown', async () => {
     const target = new URL(cloud.moto.url);
