@@ -21,7 +21,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 
 /** The alignment asked of offsets and lengths: a page, which covers 512-byte and 4 KiB disk blocks. */
-export const BLOCK = 4096;
+const BLOCK = 4096;
 
 /** What a direct read may use of its slot beyond the range: a partial block on either side. */
 export const DIRECT_READ_ROOM = 2 * BLOCK;
