@@ -13,36 +13,31 @@
  *   has while the application writes.
  * - Hooks (`ReplicaWriteHook`) run before any byte changes; a hook that
  *   throws leaves the record unapplied, to be retried.
- * - Safety: a record's path must lie under one of the scenario roots, and no
- *   directory on the way may be a symlink, so a master cannot write outside
- *   the scenario's target folder.
+ * - Safety: a record's path must lie under one of the scenario roots, and
+ *   every file operation goes through the target folder's ContainedTree
+ *   (fs/contained-tree.ts): no symlink on the way is followed, and a write or
+ *   truncate of a path that is a symlink here is refused, so a master cannot
+ *   reach anything outside the target folder (AE0468 names the path).
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import {
-  chmod,
-  chown,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  realpath,
-  rename,
-  rm,
-  symlink,
-  truncate,
-  unlink,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open } from 'node:fs/promises';
+import { posix } from 'node:path';
 import { TidemarkError } from '../../core/error-catalogue.js';
+import { absoluteComponents, ContainedTree, PathRefused } from '../fs/contained-tree.js';
 import type { ReplicaWriteHook } from '../replica-write-hooks.js';
 import { MasterChecksumLedger } from './master-checksums.js';
 import type { JournalRecord } from './records.js';
 import type { UndoJournal } from './undo-journal.js';
+
+const STAGING = '.tidemark-staging';
+
+/** The directory holding a tree-relative path (`''` for the tree's top). */
+const parentOf = (relative: string) => {
+  const dir = posix.dirname(relative);
+  return dir === '.' ? '' : dir;
+};
 
 export interface ApplierOptions {
   /** The master's root directories. */
@@ -57,11 +52,12 @@ export interface ApplierOptions {
 export class Applier {
   private appliedSeqValue = 0;
   private seqFd!: FileHandle;
+  private tree!: ContainedTree;
+  /** Target path → its staging file (both relative to the target folder). */
   private readonly staged = new Map<string, string>();
   private readonly touched = new Set<string>();
   /** Directories whose entries changed (a file moved into place, a rename, a removal): fsynced too before an ack. */
   private readonly touchedDirs = new Set<string>();
-  private readonly stagingDir: string;
   /**
    * The file the last write went to, kept open: a large change arrives as
    * consecutive write records to one file, and an open and a close per
@@ -71,27 +67,27 @@ export class Applier {
   /** The master's checksums received for assured recovery (master-checksums.ts). */
   readonly masterChecksums = new MasterChecksumLedger();
 
-  constructor(private readonly o: ApplierOptions) {
-    this.stagingDir = join(o.directory, '.tidemark-staging');
-  }
+  constructor(private readonly o: ApplierOptions) {}
 
   async open(): Promise<void> {
     // The target folder belongs to the agent alone: nobody else may write the copy.
-    await mkdir(this.o.directory, { recursive: true, mode: 0o700 });
-    await chmod(this.o.directory, 0o700);
-    await mkdir(this.stagingDir, { recursive: true, mode: 0o700 });
-    await mkdir(this.o.stateDir, { recursive: true, mode: 0o700 });
-    for (const name of await readdir(this.stagingDir)) {
+    this.tree = await ContainedTree.open(this.o.directory, { create: true, mode: 0o700 });
+    await this.tree.setAttributes('', { mode: 0o700 });
+    await this.tree.mkdirs(STAGING, 0o700);
+    for (const name of await this.tree.readdir(STAGING)) {
       if (!name.endsWith('.path')) continue;
-      const staging = join(this.stagingDir, name.slice(0, -5));
+      const note = `${STAGING}/${name}`;
+      const staging = note.slice(0, -5);
+      const fd = await this.tree.openFile(note, constants.O_RDONLY);
+      const target = await fd.readFile('utf8').finally(() => fd.close());
+      // Notes written before they were relative hold the absolute target path.
+      const relative = target.startsWith('/') ? target.slice(this.tree.root.length + 1) : target;
       // A crash between moving a staged file into place and removing its note leaves the note alone.
-      if (!(await lstat(staging).catch(() => undefined))) {
-        await rm(join(this.stagingDir, name), { force: true });
-        continue;
-      }
-      this.staged.set(await readFile(join(this.stagingDir, name), 'utf8'), staging);
+      if (!(await this.tree.lstat(staging))) await this.tree.unlink(note);
+      else this.staged.set(relative, staging);
     }
-    const seqPath = join(this.o.stateDir, 'applied-seq');
+    await mkdir(this.o.stateDir, { recursive: true, mode: 0o700 });
+    const seqPath = posix.join(this.o.stateDir, 'applied-seq');
     this.seqFd = await open(seqPath, 'a+', 0o600).then(async (f) => {
       await f.close();
       return open(seqPath, 'r+');
@@ -103,6 +99,11 @@ export class Applier {
 
   get appliedSeq(): number {
     return this.appliedSeqValue;
+  }
+
+  /** The target folder as a contained tree: the replica session lists and hashes through it too. */
+  get target(): ContainedTree {
+    return this.tree;
   }
 
   /** After a synchronization the stream resumes at `seq + 1`. */
@@ -121,7 +122,13 @@ export class Applier {
     if (sequenced) this.masterChecksums.observe(r);
     else this.masterChecksums.forget();
     if (r.kind !== 'write') await this.releaseHeldWrite();
-    await this.applyOne(r);
+    try {
+      await this.applyOne(r);
+    } catch (error) {
+      if (error instanceof PathRefused)
+        throw new TidemarkError('AE0468', `record path '${r.path}' refused on the replica: ${error.message}`);
+      throw error;
+    }
     if (sequenced) {
       const buf = Buffer.alloc(8);
       buf.writeBigUInt64LE(BigInt(r.seq), 0);
@@ -133,7 +140,8 @@ export class Applier {
   /**
    * Makes every applied change durable; called before acknowledging. Files
    * and directories are synced side by side (the thread pool overlaps them),
-   * then the applied sequence number.
+   * then the applied sequence number. A failed sync must not be
+   * acknowledged: the error ends the stream, and the master resends.
    */
   async flush(): Promise<void> {
     await this.releaseHeldWrite();
@@ -141,9 +149,10 @@ export class Applier {
     const dirs = [...this.touchedDirs];
     this.touched.clear();
     this.touchedDirs.clear();
+    // One gone by now (removed later in the same batch) has nothing to keep.
     await Promise.all([
-      ...files.map((path) => syncPath(path, (fd) => fd.datasync())),
-      ...dirs.map((path) => syncPath(path, (fd) => fd.sync())),
+      ...files.map((f) => this.tree.sync(f, true)),
+      ...dirs.map((d) => this.tree.sync(d, false)),
     ]);
     await this.seqFd.datasync();
   }
@@ -156,13 +165,14 @@ export class Applier {
         this.touched.add(to + p.slice(from.length));
       }
     }
-    this.touchedDirs.add(dirname(from));
-    this.touchedDirs.add(dirname(to));
+    this.touchedDirs.add(parentOf(from));
+    this.touchedDirs.add(parentOf(to));
   }
 
   async close(): Promise<void> {
     await this.releaseHeldWrite();
     await this.seqFd?.close();
+    this.tree?.close();
   }
 
   /** Closes the file kept open for consecutive writes (any other record may move, replace or remove it). */
@@ -172,63 +182,83 @@ export class Applier {
     await held?.fd.close();
   }
 
-  /** The replica path of a master path, refused when it lies outside the scenario's roots. */
-  async targetOf(masterPath: string): Promise<string> {
-    const bad =
-      !masterPath.startsWith('/') ||
-      masterPath.includes('\0') ||
-      masterPath.split('/').some((s, i) => i > 0 && (s === '' || s === '.' || s === '..')) ||
-      !this.o.roots.some((root) => masterPath === root || masterPath.startsWith(`${root}/`));
-    if (bad)
-      throw new TidemarkError('AE0468', `record path '${masterPath}' is not under the scenario's roots`);
-    const target = `${this.o.directory.replace(/\/+$/, '')}${masterPath}`;
-    const parent = dirname(target);
-    const real = await realpath(parent).catch(() => undefined);
-    if (real !== undefined && real !== parent) {
-      throw new TidemarkError(
-        'AE0468',
-        `record path '${masterPath}' passes through a symlink on the replica`,
-      );
+  /**
+   * A master path as a path in the target folder, refused (AE0468) when it
+   * lies outside the scenario's roots, has an odd component, or names the
+   * applier's own staging folder.
+   */
+  relativeOf(masterPath: string): string {
+    const refuse = (why: string) => new TidemarkError('AE0468', `record path '${masterPath}' ${why}`);
+    let parts: string[];
+    try {
+      parts = absoluteComponents(masterPath);
+    } catch (error) {
+      throw refuse((error as PathRefused).why);
     }
-    return target;
+    if (!this.o.roots.some((root) => masterPath === root || masterPath.startsWith(`${root}/`)))
+      throw refuse("is not under the scenario's roots");
+    if (parts[0] === STAGING) throw refuse("names the replica's staging folder");
+    return parts.join('/');
+  }
+
+  /** The replica path of a master path (for hooks and messages), refused like `relativeOf`. */
+  targetOf(masterPath: string): string {
+    return this.tree.absolute(this.relativeOf(masterPath));
   }
 
   private async hook(each: (h: ReplicaWriteHook) => Promise<void>): Promise<void> {
     for (const h of this.o.hooks) await each(h);
   }
 
+  private stagingFor(relative: string, prefix = ''): string {
+    return `${STAGING}/${prefix}${createHash('sha1').update(relative).digest('hex')}`;
+  }
+
   private async applyOne(r: JournalRecord): Promise<void> {
-    const path = await this.targetOf(r.path);
+    const rel = this.relativeOf(r.path);
+    const path = this.tree.absolute(rel);
+    const tree = this.tree;
     const undo = this.o.undo;
     switch (r.kind) {
       case 'digest':
         return; // kept by masterChecksums; the path was checked like any other
       case 'create': {
-        const staging = join(this.stagingDir, createHash('sha1').update(path).digest('hex'));
-        await writeFile(staging, Buffer.alloc(0), { mode: r.mode & 0o7777 });
-        await writeFile(`${staging}.path`, path);
-        this.staged.set(path, staging);
+        const staging = this.stagingFor(rel);
+        const fd = await tree.openFile(
+          staging,
+          constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+          r.mode & 0o7777,
+        );
+        await fd.close();
+        const note = await tree.openFile(
+          `${staging}.path`,
+          constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+          0o600,
+        );
+        await note.writeFile(rel).finally(() => note.close());
+        this.staged.set(rel, staging);
         return;
       }
       case 'write': {
-        const staging = this.staged.get(path);
-        const file = staging ?? path;
+        const staging = this.staged.get(rel);
+        const file = staging ?? rel;
         let held = this.heldWrite?.file === file ? this.heldWrite : undefined;
         if (!staging) {
-          const st = await lstat(path).catch(() => undefined);
+          const st = await tree.lstat(rel);
           // Replaced by someone else while held (a restore into the replica, a rewind): write the new file.
           if (held && held.ino !== st?.ino) held = undefined;
+          if (st?.isSymbolicLink())
+            throw new PathRefused(path, 'is a symlink, which a write cannot go through');
           // Also for an append (overlap 0): a snapshot must learn the size the file had before it grows.
           if (st !== undefined) {
             const overlap = Math.max(0, Math.min(r.data.length, st.size - r.offset));
             await this.hook((h) => h.beforeOverwrite(path, r.offset, overlap));
           }
           await undo.beforeRange(path, r.offset, r.data.length);
-          if (!held) await mkdir(dirname(path), { recursive: true });
         }
         if (!held) {
           await this.releaseHeldWrite();
-          const fd = await open(file, constants.O_RDWR | constants.O_CREAT, 0o666);
+          const fd = await tree.openFile(file, constants.O_RDWR | constants.O_CREAT, 0o666, !staging);
           held = { file, fd, ino: (await fd.stat()).ino };
           this.heldWrite = held;
         }
@@ -237,133 +267,133 @@ export class Applier {
         return;
       }
       case 'truncate': {
-        const staging = this.staged.get(path);
+        const staging = this.staged.get(rel);
         if (!staging) {
-          const size = (await lstat(path).catch(() => undefined))?.size;
-          if (size === undefined) return;
+          const st = await tree.lstat(rel);
+          if (st === undefined) return;
+          if (st.isSymbolicLink())
+            throw new PathRefused(path, 'is a symlink, which a truncate cannot go through');
           // Growing too: a snapshot must learn the size the file had (an append arrives as grow, then write).
-          if (r.size !== size) await this.hook((h) => h.beforeTruncate(path, r.size));
-          await undo.beforeRange(path, r.size, Math.max(0, size - r.size));
+          if (r.size !== st.size) await this.hook((h) => h.beforeTruncate(path, r.size));
+          await undo.beforeRange(path, r.size, Math.max(0, st.size - r.size));
         }
-        await truncate(staging ?? path, r.size);
-        this.touched.add(staging ?? path);
+        await tree.truncate(staging ?? rel, r.size);
+        this.touched.add(staging ?? rel);
         return;
       }
       case 'attrs': {
-        const staging = this.staged.get(path);
+        const staging = this.staged.get(rel);
         if (staging) {
-          await setAttributes(staging, r);
+          await this.setAttributes(staging, r);
           this.touched.add(staging);
-          await this.replaceWith(path, staging);
-          this.moveTouched(staging, path);
-          this.staged.delete(path);
-          await rm(`${staging}.path`, { force: true });
+          await this.replaceWith(rel, staging);
+          this.moveTouched(staging, rel);
+          this.staged.delete(rel);
+          await tree.unlink(`${staging}.path`).catch(ignoreMissing);
           return;
         }
-        if (!(await lstat(path).catch(() => undefined))) return;
+        if (!(await tree.lstat(rel))) return;
         await this.hook((h) => h.beforeAttributes(path));
         await undo.beforeAttributes(path);
-        await setAttributes(path, r);
+        // A symlink here gets only owner and times, on the link itself (never its target).
+        await this.setAttributes(rel, r);
         return;
       }
       case 'mkdir': {
-        const st = await lstat(path).catch(() => undefined);
+        const st = await tree.lstat(rel);
         if (st?.isDirectory()) return;
-        if (st) await this.removeTree(path);
+        if (st) await this.removeTree(rel);
         await undo.beforeReplace(path);
-        await mkdir(path, { recursive: true, mode: r.mode & 0o7777 });
-        this.touchedDirs.add(dirname(path));
+        await tree.mkdirs(parentOf(rel));
+        await tree.mkdir(rel, r.mode & 0o7777);
+        this.touchedDirs.add(parentOf(rel));
         return;
       }
       case 'symlink': {
-        const temp = join(this.stagingDir, `link-${createHash('sha1').update(path).digest('hex')}`);
-        await rm(temp, { force: true });
-        await symlink(r.target, temp);
-        await this.replaceWith(path, temp);
-        this.touchedDirs.add(dirname(path));
+        const temp = this.stagingFor(rel, 'link-');
+        await tree.unlink(temp).catch(ignoreMissing);
+        await tree.symlink(r.target, temp);
+        await this.replaceWith(rel, temp);
+        this.touchedDirs.add(parentOf(rel));
         return;
       }
       case 'rename': {
-        const to = await this.targetOf(r.to);
-        const staging = this.staged.get(path);
+        const toRel = this.relativeOf(r.to);
+        const to = tree.absolute(toRel);
+        const staging = this.staged.get(rel);
         if (staging) {
-          this.staged.delete(path);
-          this.staged.set(to, staging);
-          await writeFile(`${staging}.path`, to);
+          this.staged.delete(rel);
+          this.staged.set(toRel, staging);
+          const note = await tree.openFile(
+            `${staging}.path`,
+            constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+            0o600,
+          );
+          await note.writeFile(toRel).finally(() => note.close());
           return;
         }
-        if (!(await lstat(path).catch(() => undefined))) return;
+        if (!(await tree.lstat(rel))) return;
         // The source leaves its name: a snapshot keeps it (and, for a directory, its tree) under the old one.
         await this.hook((h) => h.beforeRemove(path));
-        if (await lstat(to).catch(() => undefined)) {
+        const existing = await tree.lstat(toRel);
+        if (existing) {
           await this.hook((h) => h.beforeRemove(to));
           await undo.beforeReplace(to);
-          const st = await lstat(to);
-          if (st.isDirectory()) await this.removeTree(to);
+          if (existing.isDirectory()) await this.removeTree(toRel);
         }
         await undo.renamed(path, to);
-        await mkdir(dirname(to), { recursive: true });
-        await rename(path, to);
-        this.moveTouched(path, to);
+        await tree.rename(rel, toRel, true);
+        this.moveTouched(rel, toRel);
         return;
       }
       case 'delete':
       case 'rmdir': {
-        const staging = this.staged.get(path);
+        const staging = this.staged.get(rel);
         if (staging) {
-          this.staged.delete(path);
-          await rm(staging, { force: true });
-          await rm(`${staging}.path`, { force: true });
+          this.staged.delete(rel);
+          await tree.unlink(staging).catch(ignoreMissing);
+          await tree.unlink(`${staging}.path`).catch(ignoreMissing);
         }
-        if (await lstat(path).catch(() => undefined)) await this.removeTree(path);
-        this.touchedDirs.add(dirname(path));
+        if (await tree.lstat(rel)) await this.removeTree(rel);
+        this.touchedDirs.add(parentOf(rel));
         return;
       }
     }
   }
 
-  /** Moves a prepared file or link onto `path` in one rename, after the hooks keep what it replaces. */
-  private async replaceWith(path: string, prepared: string): Promise<void> {
-    const st = await lstat(path).catch(() => undefined);
+  /** Moves a prepared file or link onto `rel` in one rename, after the hooks keep what it replaces. */
+  private async replaceWith(rel: string, prepared: string): Promise<void> {
+    const path = this.tree.absolute(rel);
+    const st = await this.tree.lstat(rel);
     if (st) await this.hook((h) => h.beforeRemove(path));
     await this.o.undo.beforeReplace(path);
-    if (st?.isDirectory()) await this.removeTree(path);
-    await mkdir(dirname(path), { recursive: true });
-    await rename(prepared, path);
+    if (st?.isDirectory()) await this.removeTree(rel);
+    await this.tree.rename(prepared, rel, true);
   }
 
   /** Removes a file or a whole tree, telling the hooks about every entry first (deepest first). */
-  private async removeTree(path: string): Promise<void> {
-    const st = await lstat(path);
+  private async removeTree(rel: string): Promise<void> {
+    const path = this.tree.absolute(rel);
+    const st = await this.tree.lstat(rel);
+    if (!st) return;
     if (st.isDirectory()) {
-      for (const name of await readdir(path)) await this.removeTree(join(path, name));
+      for (const name of await this.tree.readdir(rel)) await this.removeTree(`${rel}/${name}`);
       await this.hook((h) => h.beforeRemove(path));
       await this.o.undo.beforeReplace(path);
-      await rm(path, { recursive: true, force: true });
+      await this.tree.rmdir(rel).catch(ignoreMissing);
       return;
     }
     await this.hook((h) => h.beforeRemove(path));
     await this.o.undo.beforeReplace(path);
-    await unlink(path).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
-    });
+    await this.tree.unlink(rel).catch(ignoreMissing);
+  }
+
+  /** Owners replicate when the agent runs as root; otherwise the copy keeps the agent's owner. */
+  private async setAttributes(rel: string, r: Extract<JournalRecord, { kind: 'attrs' }>): Promise<void> {
+    await this.tree.setAttributes(rel, { mode: r.mode, uid: r.uid, gid: r.gid, mtimeMs: r.mtimeMs }, 'try');
   }
 }
 
-/** fsync/fdatasync of a path; one gone by now (removed later in the same batch) has nothing to keep. */
-async function syncPath(path: string, sync: (fd: FileHandle) => Promise<void>): Promise<void> {
-  const fd = await open(path, 'r').catch(() => undefined);
-  if (!fd) return;
-  try {
-    await sync(fd); // a failed sync must not be acknowledged: the error ends the stream, the master resends
-  } finally {
-    await fd.close();
-  }
-}
-
-async function setAttributes(path: string, r: Extract<JournalRecord, { kind: 'attrs' }>): Promise<void> {
-  await chmod(path, r.mode & 0o7777);
-  // Owners replicate when the agent runs as root; otherwise the copy keeps the agent's owner.
-  await chown(path, r.uid, r.gid).catch(() => undefined);
-  if (r.mtimeMs >= 0) await utimes(path, r.mtimeMs / 1000, r.mtimeMs / 1000);
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error;
 }

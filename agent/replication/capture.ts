@@ -9,17 +9,17 @@
  * watcher keeps reporting old paths, so capture re-subscribes and rescans
  * the moved tree.
  */
-import { open } from 'node:fs/promises';
 import watcher from '@parcel/watcher';
 import type { RootStatistics } from '../scenario-runtime.js';
 import { BLOCK_SIZE, hashAt, hashBlocks, isZero } from './block-hash.js';
 import { FastWatch } from './fast-watch.js';
 import { digestRecords } from './master-checksums.js';
+import type { MasterFiles } from './master-files.js';
 import type { UnsequencedRecord } from './records.js';
 import { isRacy, type SignatureStore, sameTime, signatureKey } from './signature-store.js';
 import { dataLayout } from './sparse-layout.js';
 import type { Spool } from './spool.js';
-import { entryOf, type TreeEntry, walkTree } from './tree-walk.js';
+import type { TreeEntry } from './tree-walk.js';
 
 export interface CaptureChannel {
   spool: Spool;
@@ -69,6 +69,8 @@ export class Capture {
 
   constructor(
     private readonly roots: string[],
+    /** The roots' files, reached without following symlinks (master-files.ts). */
+    private readonly files: MasterFiles,
     private readonly channels: CaptureChannel[],
     private readonly stats: Map<string, RootStatistics>,
     /** Called after each append, e.g. to check the spool threshold. */
@@ -136,7 +138,7 @@ export class Capture {
       let sent = 0;
       let skipped = 0;
       for (const channel of this.channels) {
-        const found = await digestRecords(files, channel.sigs);
+        const found = await digestRecords(files, channel.sigs, this.files);
         let last = channel.spool.nextSeq - 1;
         for (let i = 0; i < found.records.length; i += CHECKSUM_BATCH) {
           const appended = await channel.spool.append(found.records.slice(i, i + CHECKSUM_BATCH));
@@ -216,7 +218,7 @@ export class Capture {
     }
     const moved: string[] = [];
     const now = new Map<string, TreeEntry | undefined>();
-    for (const path of present) now.set(path, await entryOf(path));
+    for (const path of present) now.set(path, await this.files.entryOf(path));
     for (const path of present) {
       const known = this.index.get(path);
       const e = now.get(path);
@@ -237,7 +239,7 @@ export class Capture {
         if (e.kind === 'dir') this.fast.remove(from);
         this.count(path, 'renamed');
         if (e.kind === 'dir') moved.push(path);
-        else if (e.kind === 'file') await this.captureFile(e, false);
+        else if (e.kind === 'file' && !(await this.captureFile(e, false))) this.recheckLater([path]);
         continue;
       }
       await this.captureEntry(e);
@@ -262,7 +264,7 @@ export class Capture {
         ]);
         return;
       }
-      const children = await walkTree(e.path);
+      const children = await this.files.walk(e.path);
       this.recheckLater(children.map((c) => c.path));
       for (const child of children) {
         if (child.kind === 'dir') {
@@ -294,23 +296,32 @@ export class Capture {
     const isNew = !(known?.kind === 'file' && known.ino === e.ino);
     // A fast-watch hint and @parcel/watcher's batch report the same change: the second finds nothing new.
     if (!isNew && known.stamp === stampOf(e)) return;
-    await this.captureFile(e, isNew);
+    // Swapped for another inode (or a symlink) since it was looked at: its own event follows; look again.
+    if (!(await this.captureFile(e, isNew))) return this.recheckLater([e.path]);
     this.index.set(e.path, { kind: 'file', ino: e.ino, stamp: isRacy(e.mtimeMs) ? undefined : stampOf(e) });
     this.count(e.path, isNew ? 'created' : 'changed');
   }
 
-  /** Diffs a file against each channel's signature and appends the changed blocks. */
-  async captureFile(e: TreeEntry, isNew: boolean): Promise<void> {
+  /**
+   * Diffs a file against each channel's signature and appends the changed blocks. Answers false when the
+   * path no longer leads to the inode `e` was (master-files.ts): nothing of it was sent, or with several
+   * replicas only to those before.
+   */
+  async captureFile(e: TreeEntry, isNew: boolean): Promise<boolean> {
     let spooledSize: number | undefined;
     const appends: Promise<unknown>[] = [];
     let appendedBytes = 0;
+    let swapped = false;
     const append = (channel: CaptureChannel, records: UnsequencedRecord[], bytes: number) => {
       appends.push(channel.spool.append(records));
       appendedBytes += bytes;
     };
     for (const channel of this.channels) {
-      const fd = await open(e.path, 'r').catch(() => undefined);
-      if (!fd) return;
+      const fd = await this.files.openFile(e);
+      if (!fd) {
+        swapped = true;
+        break;
+      }
       try {
         const st = await fd.stat();
         spooledSize = spooledSize === undefined || spooledSize === st.size ? st.size : -1;
@@ -358,7 +369,7 @@ export class Capture {
             pendingBytes = 0;
             await this.throttle();
           },
-          await dataLayout(e.path, st),
+          await dataLayout(fd, st),
           true,
         );
         endRun();
@@ -372,12 +383,13 @@ export class Capture {
         await fd.close();
       }
     }
-    // A file that changed size between channels is reported by its next event instead.
-    const settled = spooledSize !== undefined && spooledSize >= 0 ? spooledSize : undefined;
+    // A file that changed size (or was swapped) between channels is reported by its next event instead.
+    const settled = !swapped && spooledSize !== undefined && spooledSize >= 0 ? spooledSize : undefined;
     this.track(Promise.all(appends), appendedBytes, () => {
       if (settled !== undefined) this.onSpooled(e.path, settled);
     });
     await this.throttle();
+    return !swapped;
   }
 
   /**
@@ -428,13 +440,13 @@ export class Capture {
     this.subscriptions = [];
     await this.start();
     for (const dir of moved) {
-      const entries = await walkTree(dir);
+      const entries = await this.files.walk(dir);
       this.recheckLater(entries.map((c) => c.path));
       for (const e of entries) if (e.kind === 'dir') this.fast.add(e.path);
       for (const e of entries) {
         const known = this.index.get(e.path);
         if (!known || known.ino !== e.ino) await this.captureEntry(e);
-        else if (e.kind === 'file') await this.captureFile(e, false);
+        else if (e.kind === 'file' && !(await this.captureFile(e, false))) this.recheckLater([e.path]);
       }
     }
   }

@@ -18,9 +18,12 @@
  * it, and the next assured-recovery run asks the master again.
  */
 import { createHash } from 'node:crypto';
-import { lstat, open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { hashBlocks } from './block-hash.js';
+import type { MasterFiles } from './master-files.js';
 import type { JournalRecord, UnsequencedRecord } from './records.js';
 import { isRacy, type SignatureStore, sameTime, signatureKey } from './signature-store.js';
 import { dataLayout } from './sparse-layout.js';
@@ -36,8 +39,13 @@ export function checksumOfHashes(hashes: Buffer): Buffer {
 
 /** A file's checksum computed from its bytes (the replica side); holes of a sparse file are not read. */
 export async function checksumOfFile(path: string): Promise<FileChecksum> {
-  const { size, hashes } = await checksumInputOf(path);
-  return { size, digest: checksumOfHashes(hashes) };
+  const fd = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const { size, hashes } = await checksumInputOf(fd);
+    return { size, digest: checksumOfHashes(hashes) };
+  } finally {
+    await fd.close();
+  }
 }
 
 /**
@@ -48,11 +56,12 @@ export async function checksumOfFile(path: string): Promise<FileChecksum> {
 export async function digestRecords(
   files: { path: string; ino: number }[],
   sigs: SignatureStore,
+  masterFiles: MasterFiles,
 ): Promise<{ records: UnsequencedRecord[]; skipped: number }> {
   const records: UnsequencedRecord[] = [];
   let skipped = 0;
   for (const file of files) {
-    const hashes = await settledHashes(file, sigs);
+    const hashes = await settledHashes(file, sigs, masterFiles);
     if (!hashes) {
       skipped++;
       continue;
@@ -76,15 +85,20 @@ export async function digestRecords(
 async function settledHashes(
   file: { path: string; ino: number },
   sigs: SignatureStore,
+  masterFiles: MasterFiles,
 ): Promise<{ size: number; hashes: Buffer } | undefined> {
-  const st = await lstat(file.path).catch(() => undefined);
-  if (!st?.isFile() || st.ino !== file.ino) return undefined;
+  const st = await masterFiles.entryOf(file.path);
+  if (st?.kind !== 'file' || st.ino !== file.ino) return undefined;
   const key = signatureKey(st);
   const sig = await sigs.get(key);
   if (!sig || sig.size !== st.size) return undefined;
   if (sameTime(sig.mtimeMs, st.mtimeMs)) return sig;
   if (sig.mtimeMs >= 0 || isRacy(st.mtimeMs)) return undefined; // changed since it was captured: on its way
-  const now = await checksumInputOf(file.path).catch(() => undefined);
+  const fd = await masterFiles.openFile(file);
+  if (!fd) return undefined;
+  const now = await checksumInputOf(fd)
+    .catch(() => undefined)
+    .finally(() => fd.close());
   if (!now || now.size !== sig.size || !now.hashes.equals(sig.hashes) || now.mtimeMs !== st.mtimeMs)
     return undefined;
   await sigs.put(key, { size: sig.size, mtimeMs: st.mtimeMs, hashes: sig.hashes });
@@ -92,16 +106,11 @@ async function settledHashes(
 }
 
 /** A file's block hashes, and the mtime it had while they were read. */
-async function checksumInputOf(path: string): Promise<{ size: number; hashes: Buffer; mtimeMs: number }> {
-  const fd = await open(path, 'r');
-  try {
-    const st = await fd.stat();
-    const { hashes, size } = await hashBlocks(fd, undefined, undefined, await dataLayout(path, st));
-    const after = await fd.stat();
-    return { size, hashes, mtimeMs: after.mtimeMs === st.mtimeMs ? st.mtimeMs : Number.NaN };
-  } finally {
-    await fd.close();
-  }
+async function checksumInputOf(fd: FileHandle): Promise<{ size: number; hashes: Buffer; mtimeMs: number }> {
+  const st = await fd.stat();
+  const { hashes, size } = await hashBlocks(fd, undefined, undefined, await dataLayout(fd, st));
+  const after = await fd.stat();
+  return { size, hashes, mtimeMs: after.mtimeMs === st.mtimeMs ? st.mtimeMs : Number.NaN };
 }
 
 interface HeldDigest extends FileChecksum {

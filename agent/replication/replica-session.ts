@@ -5,7 +5,7 @@
  * time; while apply is paused (suspend, snapshot) the socket is paused too,
  * so back-pressure reaches the master and changes wait in its spool.
  */
-import { lstat, open } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import type { Applier } from './applier.js';
@@ -14,7 +14,7 @@ import { encodeFrame, type Frame, FrameReader, FrameType, jsonOf } from './frame
 import { decodeRecord } from './records.js';
 import { dataLayout } from './sparse-layout.js';
 import type { ReplicaEntry } from './sync-master.js';
-import { walkTree } from './tree-walk.js';
+import { walkIn } from './tree-walk.js';
 
 export interface ReplicaScenario {
   applier: Applier;
@@ -55,11 +55,11 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
     socket.destroy();
   };
   /** Hashes a file for synchronization; streamed, each read's hashes go at once (syncHashesPart). */
-  const sendHashes = async (target: string, stream: boolean) => {
-    const fd = await open(target, 'r');
+  const sendHashes = async (relative: string, stream: boolean) => {
+    const fd = await scenario.applier.target.openFile(relative, constants.O_RDONLY);
     try {
       let part: Buffer[] = [];
-      const layout = await dataLayout(target, await fd.stat());
+      const layout = await dataLayout(fd, await fd.stat());
       const { hashes } = await hashBlocks(
         fd,
         stream ? (_i, _block, hash) => part.push(hash) : undefined,
@@ -94,27 +94,31 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
       }
       case FrameType.syncList: {
         const { root } = jsonOf<{ root: string }>(frame);
-        const target = await scenario.applier.targetOf(root);
-        const base = scenario.directory.replace(/\/+$/, '');
-        const entries: ReplicaEntry[] = (await walkTree(target, (n) => n === '.tidemark-staging')).map(
-          (e) => ({
-            path: e.path.slice(base.length),
-            kind: e.kind,
-            size: e.size,
-            mtimeMs: e.mtimeMs,
-            mode: e.mode,
-            target: e.target,
-          }),
+        // Listed through the target folder's contained tree: a symlink on the way is never entered.
+        const tree = scenario.applier.target;
+        const base = tree.root === '/' ? '' : tree.root;
+        const listed = await walkIn(
+          tree,
+          scenario.applier.relativeOf(root),
+          (n) => n === '.tidemark-staging',
         );
+        const entries: ReplicaEntry[] = listed.map((e) => ({
+          path: e.path.slice(base.length),
+          kind: e.kind,
+          size: e.size,
+          mtimeMs: e.mtimeMs,
+          mode: e.mode,
+          target: e.target,
+        }));
         send(FrameType.syncListReply, entries);
         return;
       }
       case FrameType.syncHashes: {
         const { path, stream } = jsonOf<{ path: string; stream?: boolean }>(frame);
-        const target = await scenario.applier.targetOf(path);
-        const st = await lstat(target).catch(() => undefined);
+        const relative = scenario.applier.relativeOf(path);
+        const st = await scenario.applier.target.lstat(relative).catch(() => undefined);
         if (!st?.isFile()) return send(FrameType.syncHashesReply, Buffer.alloc(0));
-        const hashing = sendHashes(target, stream === true);
+        const hashing = sendHashes(relative, stream === true);
         if (!stream) return hashing;
         // Streamed: the master sends a block only after it has this side's hash of it, so the
         // records that follow may be applied while the rest of the file is still being hashed.

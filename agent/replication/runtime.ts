@@ -27,12 +27,12 @@ import { Capture } from './capture.js';
 import { REPLICATION_EVENTS, type ReplicationEventId } from './events.js';
 import { encodeFrame, FrameReader, FrameType, jsonOf } from './frames.js';
 import type { FileChecksum } from './master-checksums.js';
+import { MasterFiles } from './master-files.js';
 import { serveMaster } from './replica-session.js';
 import { Sender } from './sender.js';
 import { SignatureStore } from './signature-store.js';
 import { Spool } from './spool.js';
 import { type SyncStatistics, synchronize } from './sync-master.js';
-import { walkTree } from './tree-walk.js';
 import { UndoJournal } from './undo-journal.js';
 
 export interface ReplicationEngineOptions {
@@ -49,6 +49,7 @@ export interface ReplicationEngineOptions {
 interface MasterSide {
   scenario: Scenario;
   capture: Capture;
+  files: MasterFiles;
   links: { host: string; spool: Spool; sigs: SignatureStore; sender: Sender; needsSync: boolean }[];
   stats: Map<string, RootStatistics>;
   syncing: boolean;
@@ -132,6 +133,8 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
       if (!a.peers.some((p) => p.host === r.host))
         throw new TidemarkError('AE0467', `no address for replica host ${r.host} of scenario ${s.name}`);
     }
+    // A root that does not exist (yet) fails the start here, as the watcher would.
+    const files = await MasterFiles.open(s.roots);
     const channels: { host: string; spool: Spool; sigs: SignatureStore }[] = [];
     for (const r of s.replicas) {
       const base = join(this.dirOf(s.id), 'master', r.host);
@@ -142,13 +145,22 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
     }
     const capture = new Capture(
       s.roots,
+      files,
       channels,
       stats,
       () => this.checkOverflow(side),
       (e) => this.emit(s.id, 'SR00170', e.message),
       (path, size) => this.o.onSpooled?.(s.id, path, size),
     );
-    const side: MasterSide = { scenario: s, capture, links: [], stats, syncing: false, overflowing: false };
+    const side: MasterSide = {
+      scenario: s,
+      capture,
+      files,
+      links: [],
+      stats,
+      syncing: false,
+      overflowing: false,
+    };
     await side.capture.start();
     const bandwidth = new BandwidthLimit(s.options.bandwidth);
     for (const c of channels) {
@@ -171,10 +183,10 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
           side.syncing = true;
           this.emit(s.id, 'SR00110', `${s.options.syncMode} mode (${why})`);
           try {
-            const entries = (await Promise.all(s.roots.map((r) => walkTree(r)))).flat();
+            const entries = (await Promise.all(s.roots.map((r) => files.walk(r)))).flat();
             side.capture.setIndex(entries);
             const resumeSeq = c.spool.nextSeq;
-            const result = await synchronize(s.options.syncMode, entries, s.roots, syncPeer, c.sigs);
+            const result = await synchronize(s.options.syncMode, entries, s.roots, syncPeer, c.sigs, files);
             side.lastSync = result;
             link.needsSync = false;
             this.emit(
@@ -479,6 +491,7 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
       await l.sender.stop();
       await l.spool.close();
     }
+    m.files.close();
   }
 
   async stop(scenarioId: string): Promise<void> {

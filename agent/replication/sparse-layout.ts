@@ -7,6 +7,7 @@
  * the caller reads the whole file.
  */
 import { execFile } from 'node:child_process';
+import type { FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { BLOCK_SIZE } from './block-hash.js';
 
@@ -21,11 +22,13 @@ export interface DataLayout {
   data: { start: number; end: number }[];
 }
 
+/** The layout of an open file (filefrag reads it through our descriptor, so no path is looked up again). */
 export async function dataLayout(
-  path: string,
+  fd: Pick<FileHandle, 'fd'>,
   st: { size: number; blocks: number },
 ): Promise<DataLayout | undefined> {
-  if (st.size < MIN_SPARSE_SIZE || st.blocks * 512 > st.size / 2 || /[\n\r]/.test(path)) return undefined;
+  if (st.size < MIN_SPARSE_SIZE || st.blocks * 512 > st.size / 2) return undefined;
+  const path = `/proc/${process.pid}/fd/${fd.fd}`;
   let out: string;
   try {
     ({ stdout: out } = await run('filefrag', ['-s', '-e', path], { maxBuffer: 64 * 1024 * 1024 }));

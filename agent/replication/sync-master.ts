@@ -9,8 +9,8 @@
 
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
 import { BLOCK_SIZE, HASH_BYTES, hashAt, hashBlocks, isZero, ZERO_HASH } from './block-hash.js';
+import type { MasterFiles } from './master-files.js';
 import type { UnsequencedRecord } from './records.js';
 import { type SignatureStore, sameTime, signatureKey } from './signature-store.js';
 import { dataLayout } from './sparse-layout.js';
@@ -54,6 +54,7 @@ export async function synchronize(
   roots: string[],
   peer: SyncPeer,
   sigs: SignatureStore,
+  files: MasterFiles,
 ): Promise<SyncStatistics> {
   const started = Date.now();
   const stats = { filesCompared: 0, bytesCompared: 0, bytesSent: 0, durationMs: 0 };
@@ -89,15 +90,16 @@ export async function synchronize(
         continue;
       }
       stats.filesCompared++;
-      const fd = await open(m.path, 'r').catch(() => undefined);
-      if (!fd) continue; // removed meanwhile: capture reports it after the sync
+      // Removed or swapped since the walk (never followed if now a symlink): capture reports it after the sync.
+      const fd = await files.openFile(m);
+      if (!fd) continue;
       try {
         const st = await fd.stat();
         const key = signatureKey(st);
         const sig = await sigs.get(key);
         if (same && t.size === st.size && sameTime(t.mtimeMs, st.mtimeMs) && t.mode === st.mode) {
           if (!sig || sig.size !== st.size || !sameTime(sig.mtimeMs, st.mtimeMs)) {
-            const { hashes, size } = await hashBlocks(fd, undefined, undefined, await dataLayout(m.path, st));
+            const { hashes, size } = await hashBlocks(fd, undefined, undefined, await dataLayout(fd, st));
             await sigs.put(key, { size, mtimeMs: st.mtimeMs, hashes });
           }
           continue;
@@ -132,7 +134,7 @@ export async function synchronize(
           async () => {
             for (const r of pending.splice(0)) await send(r);
           },
-          await dataLayout(m.path, st),
+          await dataLayout(fd, st),
         );
         endRun();
         for (const r of pending.splice(0)) await send(r);
@@ -220,7 +222,7 @@ async function sendDifferingBlocks(
       mine[i] = { hash, end: i * BLOCK_SIZE + block.length };
     },
     decide,
-    await dataLayout(path, st),
+    await dataLayout(fd, st),
   );
   await theirsAll;
   await decide();

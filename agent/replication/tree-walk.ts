@@ -1,6 +1,11 @@
-/** Walks a root directory: every entry with what synchronization and capture compare. */
-import { lstat, readdir, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+/**
+ * Walks a tree: every entry with what synchronization and capture compare.
+ * The walk goes through a ContainedTree, so it never follows a symlink
+ * below the tree's root; a directory swapped for a symlink while the walk
+ * runs is not entered.
+ */
+import { lstat } from 'node:fs/promises';
+import { ContainedTree, PathRefused } from '../fs/contained-tree.js';
 
 export interface TreeEntry {
   path: string;
@@ -15,13 +20,21 @@ export interface TreeEntry {
   target?: string;
 }
 
-export async function entryOf(path: string): Promise<TreeEntry | undefined> {
-  const st = await lstat(path).catch(() => undefined);
+/** Gone, or reachable only through a symlink: either way not an entry of the tree. */
+function absent(error: unknown): undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (error instanceof PathRefused || code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+  throw error;
+}
+
+/** The entry at `relative` in `tree` (its `path` absolute), or undefined. */
+export async function entryIn(tree: ContainedTree, relative: string): Promise<TreeEntry | undefined> {
+  const st = await tree.lstat(relative).catch(absent);
   if (!st) return undefined;
   const kind = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : undefined;
   if (!kind) return undefined; // sockets, fifos and devices are not replicated
   return {
-    path,
+    path: tree.absolute(relative),
     kind,
     size: kind === 'file' ? st.size : 0,
     mtimeMs: st.mtimeMs,
@@ -30,29 +43,53 @@ export async function entryOf(path: string): Promise<TreeEntry | undefined> {
     gid: st.gid,
     dev: st.dev,
     ino: st.ino,
-    target: kind === 'symlink' ? await readlink(path).catch(() => undefined) : undefined,
+    target: kind === 'symlink' ? await tree.readlink(relative).catch(() => undefined) : undefined,
   };
 }
 
-/** Every entry under `root` (the root itself included), parents before children; `skip` prunes names. */
-export async function walkTree(
-  root: string,
+/** Every entry at and under `relative`, parents before children; `skip` prunes names. */
+export async function walkIn(
+  tree: ContainedTree,
+  relative: string,
   skip: (name: string) => boolean = () => false,
 ): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
-  const top = await entryOf(root);
+  const top = await entryIn(tree, relative);
   if (!top) return out;
   out.push(top);
   const visit = async (dir: string) => {
-    const names = await readdir(dir).catch(() => [] as string[]);
+    const names = await tree.readdir(dir).catch(() => [] as string[]);
     for (const name of names.sort()) {
       if (skip(name)) continue;
-      const e = await entryOf(join(dir, name));
+      const child = dir === '' ? name : `${dir}/${name}`;
+      const e = await entryIn(tree, child);
       if (!e) continue;
       out.push(e);
-      if (e.kind === 'dir') await visit(e.path);
+      if (e.kind === 'dir') await visit(child);
     }
   };
-  if (top.kind === 'dir') await visit(root);
+  if (top.kind === 'dir') await visit(relative);
   return out;
+}
+
+/** Every entry under a trusted `root` (the root itself included; a root that is a symlink is not entered). */
+export async function walkTree(root: string, skip?: (name: string) => boolean): Promise<TreeEntry[]> {
+  const st = await lstat(root).catch(() => undefined);
+  if (!st?.isDirectory()) {
+    const parent = root.slice(0, root.lastIndexOf('/')) || '/';
+    const tree = await ContainedTree.open(parent).catch(() => undefined);
+    if (!tree) return [];
+    try {
+      const top = await entryIn(tree, root.slice(parent.length + (parent === '/' ? 0 : 1)));
+      return top ? [top] : [];
+    } finally {
+      tree.close();
+    }
+  }
+  const tree = await ContainedTree.open(root);
+  try {
+    return await walkIn(tree, '', skip);
+  } finally {
+    tree.close();
+  }
 }

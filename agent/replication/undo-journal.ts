@@ -8,6 +8,7 @@
  * Entry: u32 headerLength | JSON header | u32 dataLength | data.
  */
 import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
 import {
   chmod,
   chown,
@@ -17,7 +18,6 @@ import {
   readFile,
   rename,
   rm,
-  stat,
   truncate,
   utimes,
   writeFile,
@@ -85,7 +85,7 @@ export class UndoJournal {
     const n = Math.max(0, Math.min(length, size - offset));
     const data = Buffer.alloc(n);
     if (n > 0) {
-      const fd = await open(path, 'r');
+      const fd = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
       try {
         await fd.read(data, 0, n, offset);
       } finally {
@@ -100,7 +100,11 @@ export class UndoJournal {
     if (!this.active) return;
     const st = await lstat(path).catch(() => undefined);
     if (!st) return this.append({ op: 'absent', path });
-    if (st.isFile()) return this.append({ op: 'file', path, mode: st.mode & 0o7777 }, await readFile(path));
+    if (st.isFile()) {
+      const fd = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const data = await fd.readFile().finally(() => fd.close());
+      return this.append({ op: 'file', path, mode: st.mode & 0o7777 }, data);
+    }
     // Directories and symlinks: the snapshot layer keeps full trees; here the entry comes back empty.
     if (st.isDirectory())
       await this.append({ op: 'attrs', path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeMs: -1 });
@@ -206,6 +210,8 @@ export class UndoJournal {
   }
 }
 
+/** The size of a file; a symlink (never followed) or nothing at all has none. */
 async function sizeOf(path: string): Promise<number | undefined> {
-  return (await stat(path).catch(() => undefined))?.size;
+  const st = await lstat(path).catch(() => undefined);
+  return st?.isFile() ? st.size : undefined;
 }

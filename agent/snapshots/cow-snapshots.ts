@@ -198,7 +198,8 @@ export class CowSnapshots implements SnapshotProvider, ReplicaWriteHook {
         if (!record.blocks.has(block)) changed.push(block);
       if (changed.length === 0) continue;
       record.shadow ??= `shadow-${randomUUID()}`;
-      const live = await open(file, 'r');
+      // Never through a symlink: the applier has just checked `file` is a file, and nothing else writes here.
+      const live = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
       // Not 'a+': with O_APPEND, Linux ignores the position and every block would land at the end.
       const shadow = await open(path.join(snapshot.dir, record.shadow), constants.O_RDWR | constants.O_CREAT);
       try {

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BLOCK_SIZE, HASH_BYTES, hashBlocks } from '../../../agent/replication/block-hash.js';
+import { MasterFiles } from '../../../agent/replication/master-files.js';
 import type { UnsequencedRecord } from '../../../agent/replication/records.js';
 import { ReplicationEngine } from '../../../agent/replication/runtime.js';
 import { SignatureStore } from '../../../agent/replication/signature-store.js';
@@ -174,7 +175,7 @@ describe('block synchronization with streamed hashes', () => {
               onPart?.(b);
               part = [];
             },
-            await dataLayout(replicaCopy, await fd.stat()),
+            await dataLayout(fd, await fd.stat()),
           );
           return Buffer.concat(part);
         } finally {
@@ -185,7 +186,9 @@ describe('block synchronization with streamed hashes', () => {
         sent.push(record);
       },
     };
-    await synchronize('block', await walkTree(root), [root], peer, sigs);
+    const files = await MasterFiles.open([root]);
+    await synchronize('block', await walkTree(root), [root], peer, sigs, files);
+    files.close();
     // Two blocks differ (the island moved); the 9 MiB of hashes never needed one large frame.
     const writes = sent.filter((r) => r.kind === 'write') as Extract<UnsequencedRecord, { kind: 'write' }>[];
     expect(writes.map((w) => [w.offset, w.data.length])).toEqual([
@@ -245,7 +248,10 @@ describe('block synchronization with streamed hashes', () => {
           sent.push({ record, hashesBefore: hashesArrived });
         },
       };
-      const stats = await synchronize('block', entries, [root], peer, sigs);
+      const files = await MasterFiles.open([root]);
+      const stats = await synchronize('block', entries, [root], peer, sigs, files).finally(() =>
+        files.close(),
+      );
       const writes = sent.filter((s) => s.record.kind === 'write');
       const blocksWritten = writes.flatMap((s) => {
         const r = s.record as Extract<UnsequencedRecord, { kind: 'write' }>;

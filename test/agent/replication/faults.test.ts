@@ -1,15 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, FrameReader, FrameType } from '../../../agent/replication/frames.js';
+import { encodeFrame, FrameType } from '../../../agent/replication/frames.js';
 import { encodeRecord } from '../../../agent/replication/records.js';
 import { ReplicationEngine } from '../../../agent/replication/runtime.js';
 import { createCertificateAuthority, issueHostCertificate } from '../../../agent/tls/certificates.js';
-import { clientOptions } from '../../../agent/tls/peer-identity.js';
 import { replicaPathOf } from '../../../core/scenario.js';
-import { converged, makeScenario, type Pair, Recorder, startPair } from './harness.js';
+import { converged, makeScenario, type Pair, Recorder, startPair, talk } from './harness.js';
 
 let pair: Pair | undefined;
 let proxy: Server | undefined;
@@ -49,28 +47,6 @@ function startProxy(port: number): Promise<{ port: number; cut(): void }> {
       });
     }),
   );
-}
-
-/** Opens a TLS session to the replica as `tls` and sends raw frames, returning what the replica answers. */
-async function talk(
-  port: number,
-  tls: Parameters<typeof clientOptions>[0],
-  frames: Buffer[],
-): Promise<string> {
-  const socket = connect(clientOptions(tls, 'replica-1', '127.0.0.1', port));
-  const reader = new FrameReader();
-  const answers: string[] = [];
-  return new Promise((resolve) => {
-    socket.on('secureConnect', () => {
-      for (const f of frames) socket.write(f);
-    });
-    socket.on('data', (c: Buffer) => {
-      for (const f of reader.push(c)) answers.push(`${f.type}:${f.payload.toString()}`);
-    });
-    socket.on('error', (e) => answers.push(`error:${e.message}`));
-    socket.on('close', () => resolve(answers.join('\n')));
-    setTimeout(() => socket.destroy(), 3000);
-  });
 }
 
 describe('replication under faults', () => {

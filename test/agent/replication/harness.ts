@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { FrameReader } from '../../../agent/replication/frames.js';
 import { ReplicationEngine } from '../../../agent/replication/runtime.js';
 import { walkTree } from '../../../agent/replication/tree-walk.js';
 import type { AgentEvents, ScenarioEvent } from '../../../agent/scenario-runtime.js';
@@ -11,6 +13,7 @@ import {
   issueHostCertificate,
   type TlsMaterial,
 } from '../../../agent/tls/certificates.js';
+import { clientOptions } from '../../../agent/tls/peer-identity.js';
 import { type Scenario, ScenarioOptions } from '../../../core/scenario.js';
 
 export class Recorder implements AgentEvents {
@@ -140,4 +143,28 @@ export async function converged(root: string, replicaRoot: string, ms = 20_000):
     .filter((k) => a[k] !== b[k])
     .slice(0, 10);
   throw new Error(`trees differ after ${ms} ms: ${diff.map((k) => `${k}: ${a[k]} vs ${b[k]}`).join('; ')}`);
+}
+
+/** Opens a TLS session to the replica as `tls` and sends raw frames, returning what the replica answers. */
+export async function talk(
+  port: number,
+  tls: Parameters<typeof clientOptions>[0],
+  frames: Buffer[],
+  /** How long to listen when the replica keeps the session open. */
+  ms = 3000,
+): Promise<string> {
+  const socket = connect(clientOptions(tls, 'replica-1', '127.0.0.1', port));
+  const reader = new FrameReader();
+  const answers: string[] = [];
+  return new Promise((resolve) => {
+    socket.on('secureConnect', () => {
+      for (const f of frames) socket.write(f);
+    });
+    socket.on('data', (c: Buffer) => {
+      for (const f of reader.push(c)) answers.push(`${f.type}:${f.payload.toString()}`);
+    });
+    socket.on('error', (e) => answers.push(`error:${e.message}`));
+    socket.on('close', () => resolve(answers.join('\n')));
+    setTimeout(() => socket.destroy(), ms);
+  });
 }

@@ -70,7 +70,8 @@ describe('multi-GiB sparse files', () => {
     await fd.truncate(SIZE);
     await fd.close();
     await scatter(8, 1);
-    const layout = await dataLayout(path, await stat(path));
+    const reader = await open(path, 'r');
+    const layout = await dataLayout(reader, await stat(path)).finally(() => reader.close());
     expect(layout?.data.length, 'filefrag reports the data extents').toBeGreaterThan(0);
     await rangesMatch(path, copy, writes);
     await pair.master.captureIdle(scenario.id);
