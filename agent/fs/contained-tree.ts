@@ -33,12 +33,8 @@ import {
 } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import {
-  chmod,
-  chown as chownPath,
-  lchown,
   link,
   lstat,
-  lutimes,
   mkdir,
   open,
   readdir,
@@ -47,12 +43,12 @@ import {
   rmdir,
   symlink,
   unlink,
-  utimes,
 } from 'node:fs/promises';
+import { type ChownPolicy, type EntryAttributes, setEntryAttributes } from './entry-attributes.js';
+
+export type { EntryAttributes } from './entry-attributes.js';
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
-/** Linux's O_PATH (x86-64 and arm64; Node does not export it): a descriptor that only names an entry. */
-const O_PATH = 0o10000000;
 
 /** A path that would leave the tree, or that names something other than what the caller may act on. */
 export class PathRefused extends Error {
@@ -84,15 +80,6 @@ export function componentsOf(relative: string, shownAs = relative): string[] {
 export function absoluteComponents(path: string): string[] {
   if (!path.startsWith('/')) throw new PathRefused(path, 'is not absolute');
   return componentsOf(path === '/' ? '' : path.slice(1), path);
-}
-
-/** Attributes to give an entry; each is left alone when absent. */
-export interface EntryAttributes {
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  atimeMs?: number;
-  mtimeMs?: number;
 }
 
 interface HeldDirectory {
@@ -206,46 +193,12 @@ export class ContainedTree {
   }
 
   /**
-   * Gives an entry its owner, mode and times through an O_PATH descriptor of the entry itself (no read
-   * permission needed), so a symlink put in its place is never followed; a symlink itself gets only its
-   * owner and times. The owner comes first, since chown clears setuid and setgid. `chown: 'try'` ignores
-   * a refused chown (an agent not running as root).
+   * Gives an entry its owner, mode and times (entry-attributes.ts) through its parent's descriptor, so
+   * a symlink put in its place is never followed; a symlink itself gets only its owner and times.
    */
-  async setAttributes(
-    relative: string,
-    attrs: EntryAttributes,
-    chown: 'try' | 'must' = 'must',
-  ): Promise<void> {
-    const tolerate = (error: NodeJS.ErrnoException) => {
-      if (chown === 'must' || (error.code !== 'EPERM' && error.code !== 'EINVAL')) throw error;
-    };
-    const owner =
-      attrs.uid !== undefined && attrs.gid !== undefined ? ([attrs.uid, attrs.gid] as const) : undefined;
-    const times =
-      attrs.mtimeMs !== undefined && attrs.mtimeMs >= 0
-        ? ([(attrs.atimeMs ?? attrs.mtimeMs) / 1000, attrs.mtimeMs / 1000] as const)
-        : undefined;
-    const fd =
-      relative === ''
-        ? await open(this.root, O_PATH | constants.O_DIRECTORY)
-        : await this.at(relative, false, (p) => open(p, O_PATH | constants.O_NOFOLLOW));
-    try {
-      if ((await fd.stat()).isSymbolicLink()) {
-        // lchown and lutimes on the name act on whatever is there now, and never follow it.
-        await this.at(relative, false, async (p) => {
-          if (owner) await lchown(p, ...owner).catch(tolerate);
-          if (times) await lutimes(p, ...times);
-        });
-        return;
-      }
-      // The descriptor's magic link leads to the entry itself, not through it.
-      const self = `/proc/self/fd/${fd.fd}`;
-      if (owner) await chownPath(self, ...owner).catch(tolerate);
-      if (attrs.mode !== undefined) await chmod(self, attrs.mode & 0o7777);
-      if (times) await utimes(self, ...times);
-    } finally {
-      await fd.close();
-    }
+  async setAttributes(relative: string, attrs: EntryAttributes, chown: ChownPolicy = 'must'): Promise<void> {
+    if (relative === '') return setEntryAttributes(this.root, attrs, chown);
+    await this.at(relative, false, (p) => setEntryAttributes(p, attrs, chown));
   }
 
   /**

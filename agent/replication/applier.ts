@@ -390,7 +390,9 @@ export class Applier {
 
   /** Owners replicate when the agent runs as root; otherwise the copy keeps the agent's owner. */
   private async setAttributes(rel: string, r: Extract<JournalRecord, { kind: 'attrs' }>): Promise<void> {
-    await this.tree.setAttributes(rel, { mode: r.mode, uid: r.uid, gid: r.gid, mtimeMs: r.mtimeMs }, 'try');
+    // mtimeMs < 0 leaves times alone (directories, whose times follow their children).
+    const mtimeMs = r.mtimeMs >= 0 ? r.mtimeMs : undefined;
+    await this.tree.setAttributes(rel, { mode: r.mode, uid: r.uid, gid: r.gid, mtimeMs }, 'try');
   }
 }
 

@@ -39,8 +39,11 @@ export async function writeRangeBlobs(key: RepoKey, data: Buffer, blobs: RangeBl
           if (open) closeSync(open.fd);
           open = undefined;
           // Created here unless it was created beforehand (a file with holes); never truncated, since
-          // another worker may be writing other chunks of the same file.
-          open = { path, fd: openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o600) };
+          // another worker may be writing other chunks of the same file. Never through a symlink.
+          open = {
+            path,
+            fd: openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600),
+          };
         }
         for (let done = 0; done < plain.length; )
           done += writeSync(open.fd, plain, done, plain.length - done, offset + done);

@@ -5,6 +5,7 @@
  * Where `sync -f` cannot run, each file is fsynced, several at a time.
  */
 import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { Limiter } from '../backup/limiter.js';
@@ -57,7 +58,7 @@ export async function makeDurable(
   await Promise.all(
     files.map((file) =>
       limiter.run(async () => {
-        const handle = await open(file, 'r+');
+        const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
         try {
           await handle.sync();
         } finally {

@@ -9,7 +9,7 @@
  * kernel symbol, ≈17% of a restore's samples); one thread per batch, batches
  * split by directory, does not, and skips a thread-pool round trip per call.
  */
-import { closeSync, ftruncateSync, openSync, renameSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { type Attributes, applyAttributesSync } from './attributes.js';
 
@@ -24,7 +24,12 @@ export type PlaceItem = [temp: string, final: string | undefined, attributes: At
 
 export function createFiles(items: CreateItem[]): void {
   for (const [temp, size] of items) {
-    const fd = openSync(temp, 'w', 0o600);
+    // A fresh name (staging.ts): anything already there, a symlink or a planted link, is refused.
+    const fd = openSync(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
     try {
       if (size > 0) ftruncateSync(fd, size);
     } finally {

@@ -13,6 +13,7 @@ import { link, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import { blobsByPack, type PackBlob } from '../backup/blob-groups.js';
+import { RepositoryCorrupted } from '../backup/corruption.js';
 import { cpuPool } from '../backup/cpu-pool.js';
 import type { CpuTask } from '../backup/cpu-tasks.js';
 import { Limiter } from '../backup/limiter.js';
@@ -21,6 +22,7 @@ import { RepoIndex } from '../backup/repo-index.js';
 import type { Repository } from '../backup/repository.js';
 import { SharedSlots } from '../backup/shared-slots.js';
 import { ObjectMissing, READ_INTO_ROOM } from '../backup/storage.js';
+import { absoluteComponents, PathRefused } from '../fs/contained-tree.js';
 import { type Attributes, applyAttributes } from './attributes.js';
 import type { Place } from './blob-writer.js';
 import { makeDurable, startWriteback } from './durable.js';
@@ -98,6 +100,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     }),
   ]);
   const manifest = await manifestOf(repo, root, index);
+  checkManifestPaths(manifest.entries, options.session);
   const strip = (options.stripPrefix ?? '').replace(/\/+$/, '');
   const destOf = (masterPath: string) => {
     if (strip && masterPath !== strip && !masterPath.startsWith(`${strip}/`))
@@ -112,8 +115,18 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     return joined.length > 1 ? joined.replace(/\/+$/, '') : joined;
   };
   const selected = selectEntries(manifest.entries, options.paths);
-  const staging = new Staging();
-  await staging.plan(selected.map((e) => ({ dest: destOf(e.path), directory: e.type === 'directory' })));
+  const staging = new Staging(trustedFolders(options.destination, manifest.entries, destOf));
+  await staging
+    .plan(selected.map((e) => ({ dest: destOf(e.path), directory: e.type === 'directory' })))
+    .catch((error: unknown) => {
+      if (!(error instanceof PathRefused)) throw error;
+      throw new TidemarkError(
+        'Conflict',
+        `${error.message}: remove it, or restore to another folder`,
+        409,
+        'destination',
+      );
+    });
   const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
 
   // Which chunks go where; a hard link whose first name is not restored gets the content itself.
@@ -297,6 +310,43 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     result.entries++;
   }
   return result;
+}
+
+/**
+ * Every manifest path must be absolute with plain components: `path.join` would resolve a `..` in one
+ * to somewhere outside the destination. Such a manifest is damaged or forged, so nothing is restored.
+ */
+function checkManifestPaths(entries: ManifestEntry[], session: string): void {
+  for (const entry of entries) {
+    for (const name of [entry.path, entry.hardlinkTo]) {
+      if (name === undefined) continue;
+      try {
+        absoluteComponents(name);
+      } catch (error) {
+        throw new RepositoryCorrupted(
+          `the manifest of session ${session} names ${JSON.stringify(name)}, which ${(error as PathRefused).why}`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * The folders a restore follows even if they are symlinks, with those above them: the target folder it
+ * was given, or, for a restore to the original place (`/`), the scenario's roots (its topmost entries),
+ * which the master's own agent follows too. Anything below is never followed (staging.ts).
+ */
+function trustedFolders(
+  destination: string,
+  entries: ManifestEntry[],
+  destOf: (masterPath: string) => string,
+): string[] {
+  const dest = destination.length > 1 ? destination.replace(/\/+$/, '') : destination;
+  if (dest !== '/') return [dest];
+  const paths = new Set(entries.map((e) => e.path));
+  return entries
+    .filter((e) => e.type === 'directory' && !paths.has(path.dirname(e.path)))
+    .map((e) => destOf(e.path));
 }
 
 /** Runs per-file calls on the CPU workers, one batch per worker, each directory within one batch. */

@@ -9,10 +9,17 @@
  * existing one, or into an existing folder, is its own anchor, written beside
  * and renamed over, as before. An existing directory has no anchor: only its
  * attributes are restored.
+ *
+ * A symlink already in the destination where the restore needs a directory
+ * (on the way to a restored path, or as a restored folder) is refused with
+ * PathRefused, never followed: the folders the caller trusts (the restore's
+ * own target folder and the folders above it) are the only ones followed.
  */
 import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { PathRefused } from '../fs/contained-tree.js';
 
 export class Staging {
   private readonly token = randomBytes(6).toString('hex');
@@ -20,7 +27,7 @@ export class Staging {
   /** For each directory looked at, the topmost path on the way to it that does not exist, or null. */
   private readonly missing = new Map<string, string | null>();
   /** Names in each directory looked at, or null where there is no such directory. */
-  private readonly listings = new Map<string, Set<string> | null>();
+  private readonly listings = new Map<string, Map<string, Dirent> | null>();
   /** Anchor path → its staging path. */
   private readonly anchors = new Map<string, string>();
   /** Destination path → its anchor. */
@@ -29,13 +36,19 @@ export class Staging {
   private readonly fileAnchors = new Set<string>();
 
   /**
+   * @param trusted folders that may be followed if symlinks, with every folder above them (absolute,
+   * no trailing slash): the restore's target folder, or the scenario's roots for a restore to `/`.
+   */
+  constructor(private readonly trusted: readonly string[]) {}
+
+  /**
    * Finds each destination path's anchor, listing each directory on the way once. Paths are absolute,
    * without a trailing slash.
    */
   async plan(destinations: Iterable<{ dest: string; directory: boolean }>): Promise<void> {
     for (const { dest, directory } of destinations) {
       // Most paths of a new tree are under a folder already known to be missing: no await for them.
-      const anchor = this.missing.get(path.dirname(dest)) || (await this.topmostMissing(dest));
+      const anchor = this.missing.get(path.dirname(dest)) || (await this.topmostMissing(dest, directory));
       if (anchor === undefined) continue;
       this.anchorOf.set(dest, anchor);
       if (!this.anchors.has(anchor)) this.anchors.set(anchor, this.stagingName(anchor));
@@ -75,12 +88,15 @@ export class Staging {
   }
 
   /** The topmost path from the root down to `dest` that does not exist; undefined if `dest` is a directory. */
-  private async topmostMissing(dest: string): Promise<string | undefined> {
+  private async topmostMissing(dest: string, directory: boolean): Promise<string | undefined> {
     const parent = path.dirname(dest);
     const above = await this.missingOnTheWay(parent);
     if (above) return above;
-    if (!(await this.listing(parent))?.has(path.basename(dest))) return dest;
-    // `dest` exists: a directory has no anchor; anything else is its own.
+    const existing = (await this.listing(parent))?.get(path.basename(dest));
+    if (!existing) return dest;
+    // A symlink in the way of a file is replaced by the file's rename, never written through.
+    if (existing.isSymbolicLink() && !directory) return dest;
+    // `dest` exists: a directory has no anchor; anything else is its own (listing refuses a symlink).
     return (await this.listing(dest)) === null ? dest : undefined;
   }
 
@@ -98,11 +114,20 @@ export class Staging {
     return missing;
   }
 
-  private async listing(dir: string): Promise<Set<string> | null> {
+  private isTrusted(dir: string): boolean {
+    return dir === '/' || this.trusted.some((t) => t === dir || t.startsWith(`${dir}/`));
+  }
+
+  private async listing(dir: string): Promise<Map<string, Dirent> | null> {
     const known = this.listings.get(dir);
     if (known !== undefined) return known;
-    const names = await readdir(dir).then(
-      (list) => new Set(list),
+    if (!this.isTrusted(dir)) {
+      const seen = (await this.listing(path.dirname(dir)))?.get(path.basename(dir));
+      if (seen?.isSymbolicLink())
+        throw new PathRefused(dir, 'is a symlink where the restore needs a folder; it is not followed');
+    }
+    const names = await readdir(dir, { withFileTypes: true }).then(
+      (list) => new Map(list.map((entry) => [entry.name, entry])),
       (error: NodeJS.ErrnoException) => {
         // Not there, or not a directory: nothing is under it.
         if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return null;

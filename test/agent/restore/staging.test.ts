@@ -27,7 +27,7 @@ const folder = (dest: string) => ({ dest, directory: true });
 describe('Staging', () => {
   it('stages a new folder whole, beside it, and renames only that folder', async () => {
     const root = path.join(dir, 'new');
-    const staging = new Staging();
+    const staging = new Staging([dir]);
     await staging.plan([folder(root), folder(path.join(root, 'a')), file(path.join(root, 'a', 'x'))]);
     const [[staged, final]] = staging.folderAnchors() as [[string, string]];
     expect(final).toBe(root);
@@ -41,7 +41,7 @@ describe('Staging', () => {
   it('in an existing folder, renames each file on its own and stages each new subfolder whole', async () => {
     const live = path.join(dir, 'live');
     const docs = path.join(live, 'docs');
-    const staging = new Staging();
+    const staging = new Staging([dir]);
     await staging.plan([
       folder(live),
       folder(docs),
