@@ -31,16 +31,17 @@ export async function runWorkflowBenchmark(): Promise<void> {
       return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     };
     const operator = await cloud.mintOperatorToken('operator');
+    const admin = await cloud.mintOperatorToken('admin');
     const tokens: Record<string, string> = {};
     for (const [name, port] of [
       ['bench-master', 49401],
       ['bench-replica', 49402],
     ] as const) {
-      const enrolled = await call('POST', '/hosts', operator, { name });
+      const enrolled = await call('POST', '/hosts', admin, { name });
       tokens[name] = enrolled.body.agentToken as string;
       await call('POST', '/agent/heartbeat', tokens[name], { addresses: ['127.0.0.1'], dataPort: port });
     }
-    const created = await call('POST', '/scenarios', operator, {
+    const created = await call('POST', '/scenarios', admin, {
       name: 'bench-files',
       type: 'fileserver',
       master: 'bench-master',

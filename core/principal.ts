@@ -9,7 +9,18 @@ export const OperatorRole = z.enum(['viewer', 'operator', 'admin']);
 export type OperatorRole = z.infer<typeof OperatorRole>;
 
 export const Principal = z.discriminatedUnion('principalType', [
-  z.object({ principalType: z.literal('operator'), principalId: z.string().min(1), role: OperatorRole }),
+  z.object({
+    principalType: z.literal('operator'),
+    principalId: z.string().min(1),
+    role: OperatorRole,
+    /**
+     * The hosts the credential is limited to, comma-separated and in lower
+     * case ('' for none); absent for every host. A flat string because the
+     * authorizer's context, which carries the principal to each route, holds
+     * only strings.
+     */
+    hostScope: z.string().optional(),
+  }),
   z.object({ principalType: z.literal('agent'), principalId: z.string().min(1), hostId: z.string().min(1) }),
 ]);
 export type Principal = z.infer<typeof Principal>;
@@ -22,4 +33,11 @@ const ROLE_RANK: Record<OperatorRole, number> = { viewer: 0, operator: 1, admin:
 export function canAccess(principal: Principal, access: Access): boolean {
   if (access === 'agent') return principal.principalType === 'agent';
   return principal.principalType === 'operator' && ROLE_RANK[principal.role] >= ROLE_RANK[access];
+}
+
+/** Why the principal may not do something that needs a role, or undefined when it may. */
+export function roleRefusal(principal: Principal, role: OperatorRole, what: string): string | undefined {
+  if (canAccess(principal, role)) return undefined;
+  const held = principal.principalType === 'operator' ? `the ${principal.role} role` : 'an agent credential';
+  return `${what} needs the ${role} role; this credential has ${held}`;
 }

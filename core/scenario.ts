@@ -58,6 +58,45 @@ export const ScenarioOptions = z.strictObject({
 });
 export type ScenarioOptions = z.infer<typeof ScenarioOptions>;
 
+/** System trees no replica may write into, nor anything below them. */
+const SYSTEM_TREES = [
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/proc',
+  '/run',
+  '/sbin',
+  '/sys',
+  '/usr',
+  '/var/lib/dpkg',
+  '/var/log',
+  '/var/run',
+  '/var/spool',
+];
+/** Folders that hold other data: a replica may live below them, not as them. */
+const SHARED_FOLDERS = ['/', '/home', '/mnt', '/media', '/opt', '/root', '/srv', '/tmp', '/var', '/var/lib'];
+
+/**
+ * Why a directory cannot hold a replica, or undefined: the replica applier
+ * creates, overwrites and deletes anything below its directory as the master
+ * says, so `/`, a system tree or a folder shared with other data would let a
+ * master (or a mistyped definition) rewrite the replica host itself.
+ */
+export function replicaDirectoryRefusal(directory: string): string | undefined {
+  const normal = directory.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+  if (SHARED_FOLDERS.includes(normal)) {
+    return `${normal} holds other data; give the replica a folder of its own below it, such as ${normal === '/' ? '' : normal}/tidemark/<scenario>`;
+  }
+  const tree = SYSTEM_TREES.find((t) => normal === t || normal.startsWith(`${t}/`));
+  if (tree) return `${normal} is inside the system tree ${tree}; a replica must not write there`;
+  return undefined;
+}
+
 /**
  * A replica: the host and the directory its copy lives under. A master root
  * `/srv/share` is kept at `<directory>/srv/share` on the replica, so every
@@ -65,7 +104,10 @@ export type ScenarioOptions = z.infer<typeof ScenarioOptions>;
  */
 export const ReplicaSpec = z.strictObject({
   host: HostName,
-  directory: AbsolutePath,
+  directory: AbsolutePath.superRefine((directory, context) => {
+    const refusal = replicaDirectoryRefusal(directory);
+    if (refusal) context.addIssue({ code: 'custom', message: refusal });
+  }),
 });
 export type ReplicaSpec = z.infer<typeof ReplicaSpec>;
 

@@ -27,6 +27,14 @@ export interface ApiProps {
 export const STAGE_NAME = 'v1';
 const DEFAULT_ROUTE_TIMEOUT_SECONDS = 10;
 
+/**
+ * Stage throttling, per account and region as API Gateway counts it: room for
+ * a few hundred agents heartbeating and long-polling plus operators, while a
+ * runaway client gets 429 instead of scaling Lambda and DynamoDB without end.
+ * Routes that read whole name indexes get their own, tighter limit.
+ */
+export const STAGE_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
 /** `METHOD /path`, the form used in metadata and descriptions. */
 export const routeKey = (route: Pick<Route, 'method' | 'path'>) => `${route.method} ${route.path}`;
 
@@ -68,6 +76,17 @@ export class Api extends Construct {
         // Request and response bodies carry credentials at enrollment: never log them.
         dataTraceEnabled: false,
         metricsEnabled: true,
+        throttlingRateLimit: STAGE_THROTTLE.rateLimit,
+        throttlingBurstLimit: STAGE_THROTTLE.burstLimit,
+        methodOptions: Object.fromEntries(
+          ROUTES.filter((route) => route.throttle).map((route) => [
+            `${route.path}/${route.method}`,
+            {
+              throttlingRateLimit: route.throttle?.rateLimit,
+              throttlingBurstLimit: route.throttle?.burstLimit,
+            },
+          ]),
+        ),
       },
       // Every method, including any added later, sits behind the authorizer.
       defaultMethodOptions: { authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM },
@@ -107,7 +126,7 @@ export class Api extends Construct {
     this.routeFunctions.set(key, fn);
   }
 
-  /** The authorizer's 401 and 403 in the same `{code, message}` shape the handlers answer with. */
+  /** The authorizer's 401 and 403, and throttling's 429, in the same `{code, message}` shape the handlers answer with. */
   private addErrorResponses() {
     const json = (code: string) => ({
       'application/json': `{"code":"${code}","message":$context.error.messageString}`,
@@ -121,6 +140,11 @@ export class Api extends Construct {
       type: apigateway.ResponseType.ACCESS_DENIED,
       statusCode: '403',
       templates: json('Forbidden'),
+    });
+    this.restApi.addGatewayResponse('Throttled', {
+      type: apigateway.ResponseType.THROTTLED,
+      statusCode: '429',
+      templates: json('TooManyRequests'),
     });
   }
 }

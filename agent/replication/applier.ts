@@ -25,6 +25,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { TidemarkError } from '../../core/error-catalogue.js';
+import { replicaDirectoryRefusal } from '../../core/scenario.js';
 import { absoluteComponents, ContainedTree, PathRefused } from '../fs/contained-tree.js';
 import type { ReplicaWriteHook } from '../replica-write-hooks.js';
 import { MasterChecksumLedger } from './master-checksums.js';
@@ -70,6 +71,9 @@ export class Applier {
   constructor(private readonly o: ApplierOptions) {}
 
   async open(): Promise<void> {
+    // The control plane refuses these too; the agent does not take its word for it.
+    const refusal = replicaDirectoryRefusal(this.o.directory);
+    if (refusal) throw new TidemarkError('AE0468', `replica directory refused: ${refusal}`);
     // The target folder belongs to the agent alone: nobody else may write the copy.
     this.tree = await ContainedTree.open(this.o.directory, { create: true, mode: 0o700 });
     await this.tree.setAttributes('', { mode: 0o700 });

@@ -5,14 +5,15 @@
  * base name of every file; a pattern starting with `/` against the whole path.
  */
 import { TidemarkError } from '../error-catalogue.js';
+import { ComponentGlob, type Matcher } from './glob.js';
 
 export interface CompiledPattern {
   /** The pattern as given. */
   source: string;
   /** Directory part of an absolute pattern (undefined: any directory). */
-  directory?: RegExp;
+  directory?: Matcher;
   /** Matched against a file's base name. */
-  name: RegExp;
+  name: Matcher;
 }
 
 const MAX_PATTERN_LENGTH = 1024;
@@ -23,7 +24,7 @@ export function compilePattern(pattern: string, field = 'pattern'): CompiledPatt
   if (pattern.length === 0) throw bad('must not be empty');
   if (pattern.length > MAX_PATTERN_LENGTH) throw bad(`must be at most ${MAX_PATTERN_LENGTH} characters`);
   if (pattern.includes('\0')) throw bad('must not contain a NUL character');
-  if (!pattern.includes('/')) return { source: pattern, name: segmentRegex(pattern) };
+  if (!pattern.includes('/')) return { source: pattern, name: new ComponentGlob(pattern) };
   if (!pattern.startsWith('/')) {
     throw bad('a pattern with a / must be an absolute path pattern starting with /, e.g. /srv/*/report?.txt');
   }
@@ -31,7 +32,7 @@ export function compilePattern(pattern: string, field = 'pattern'): CompiledPatt
   const base = pattern.slice(slash + 1);
   if (base.length === 0) throw bad('must end in a file name pattern, not a /');
   const directory = slash === 0 ? '/' : pattern.slice(0, slash);
-  return { source: pattern, directory: segmentRegex(directory), name: segmentRegex(base) };
+  return { source: pattern, directory: new PathGlob(directory), name: new ComponentGlob(base) };
 }
 
 /** True when a pattern has no wildcard at all (an exact lookup). */
@@ -39,13 +40,17 @@ export function isLiteral(pattern: string): boolean {
   return !/[*?]/.test(pattern);
 }
 
-function segmentRegex(glob: string): RegExp {
-  let source = '';
-  for (const char of glob) {
-    if (char === '*') source += '[^/]*';
-    else if (char === '?') source += '[^/]';
-    else source += char.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
+/** A directory pattern: one glob per `/`-separated component, since neither `*` nor `?` crosses a `/`. */
+class PathGlob implements Matcher {
+  private readonly components: ComponentGlob[];
+
+  constructor(pattern: string) {
+    this.components = pattern.split('/').map((component) => new ComponentGlob(component));
   }
-  // `u` so `?` is one character even outside the BMP; `s` so `.`-free classes still match newlines.
-  return new RegExp(`^${source}$`, 'su');
+
+  test(path: string): boolean {
+    const parts = path.split('/');
+    if (parts.length !== this.components.length) return false;
+    return this.components.every((glob, i) => glob.test(parts[i] as string));
+  }
 }

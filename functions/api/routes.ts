@@ -21,6 +21,8 @@ export interface Route {
   access: Access;
   /** Lambda timeout; defaults to 10 s. Long polls need more. */
   timeoutSeconds?: number;
+  /** A tighter stage throttle than the default (requests per second, burst), for routes heavy to serve. */
+  throttle?: { rateLimit: number; burstLimit: number };
   /** What `/openapi.json` says of the route: the same zod schemas the handler parses with. */
   doc?: RouteDoc;
 }
@@ -36,7 +38,7 @@ export interface RouteDoc {
 }
 
 export const ROUTES: readonly Route[] = [
-  { method: 'POST', path: '/hosts', handler: 'functions/api/hosts/enroll-host.ts', access: 'operator' },
+  { method: 'POST', path: '/hosts', handler: 'functions/api/hosts/enroll-host.ts', access: 'admin' },
   { method: 'GET', path: '/hosts', handler: 'functions/api/hosts/list-hosts.ts', access: 'viewer' },
   { method: 'GET', path: '/hosts/{hostId}', handler: 'functions/api/hosts/get-host.ts', access: 'viewer' },
   { method: 'POST', path: '/agent/heartbeat', handler: 'functions/api/agent/heartbeat.ts', access: 'agent' },

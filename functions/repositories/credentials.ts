@@ -53,6 +53,8 @@ export async function resolveCredential(secret: string): Promise<Principal | und
       ConsistentRead: true,
     }),
   );
-  const parsed = Principal.safeParse(Item ?? {});
+  const scope: unknown = Item?.hostScope;
+  const hostScope = Array.isArray(scope) ? scope.join(',') : undefined;
+  const parsed = Principal.safeParse({ ...Item, hostScope });
   return parsed.success ? parsed.data : undefined;
 }

@@ -11,8 +11,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import { Principal } from '../../core/principal.js';
+import { HostScope } from './host-scope.js';
 import { parseWith } from './parse.js';
 import { logger, tracer } from './powertools.js';
+import { ScopedCatalog } from './scoped-catalog.js';
 
 interface RequestSpec<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
   body?: B;
@@ -25,6 +27,8 @@ export interface ParsedRequest<B, Q, P> {
   query: Q;
   params: P;
   principal: Principal;
+  /** The catalog limited to the principal's host scope: the way routes look up scenarios, hosts, jobs and sessions. */
+  catalog: ScopedCatalog;
   event: APIGatewayProxyEvent;
 }
 
@@ -52,6 +56,7 @@ export function httpHandler<
         query: spec.query ? parseWith(spec.query, event.queryStringParameters ?? {}, 'query') : undefined,
         params: spec.params ? parseWith(spec.params, event.pathParameters ?? {}, 'path') : undefined,
         principal,
+        catalog: new ScopedCatalog(HostScope.ofPrincipal(principal)),
         event,
       } as ParsedRequest<z.output<B>, z.output<Q>, z.output<P>>;
       const reply = await handle(request);

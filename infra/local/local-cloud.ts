@@ -33,7 +33,7 @@ export interface LocalCloudOptions {
 
 export interface OperatorTokenOptions {
   name?: string;
-  /** Host names the credential may submit jobs for; absent means all. */
+  /** Host names the credential may see and act on; absent means all. */
   hosts?: string[];
 }
 

@@ -58,7 +58,7 @@ describe('REST API', () => {
     }
   });
 
-  it('answers 401 and 403 from the authorizer as {code, message} JSON', () => {
+  it('answers 401 and 403 from the authorizer, and 429 from throttling, as {code, message} JSON', () => {
     const responses = Object.fromEntries(
       resourcesOf(json, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [
         r.Properties?.ResponseType,
@@ -71,6 +71,12 @@ describe('REST API', () => {
         'application/json': '{"code":"Unauthorized","message":$context.error.messageString}',
       },
     });
+    expect(responses.THROTTLED).toMatchObject({
+      StatusCode: '429',
+      ResponseTemplates: {
+        'application/json': '{"code":"TooManyRequests","message":$context.error.messageString}',
+      },
+    });
     expect(responses.ACCESS_DENIED).toMatchObject({
       StatusCode: '403',
       ResponseTemplates: {
@@ -79,7 +85,7 @@ describe('REST API', () => {
     });
   });
 
-  it('logs access, traces and records metrics at INFO, without request data', () => {
+  it('logs access, traces and records metrics at INFO, without request data, and throttles the stage and the index readers', () => {
     const [, stage] = onlyResource(json, 'AWS::ApiGateway::Stage');
     expect(stage.Properties).toMatchObject({
       TracingEnabled: true,
@@ -93,7 +99,16 @@ describe('REST API', () => {
           LoggingLevel: 'INFO',
           MetricsEnabled: true,
           ResourcePath: '/*',
+          ThrottlingRateLimit: 100,
+          ThrottlingBurstLimit: 200,
         },
+        ...['tree', 'query'].map((view) => ({
+          DataTraceEnabled: false,
+          HttpMethod: 'GET',
+          ResourcePath: `/~1restore~1${view}`,
+          ThrottlingRateLimit: 5,
+          ThrottlingBurstLimit: 10,
+        })),
       ],
     });
   });

@@ -84,9 +84,9 @@ describe('session numbers', () => {
 describe('scenario names', () => {
   it('creates exactly one of five concurrent scenarios with the same name', async () => {
     const call = apiClient(cloud.apiUrl);
-    const operator = await cloud.mintOperatorToken('operator');
+    const admin = await cloud.mintOperatorToken('admin');
     for (const name of ['cc-master', 'cc-replica']) {
-      expect((await call('POST', '/hosts', { token: operator, body: { name } })).status).toBe(201);
+      expect((await call('POST', '/hosts', { token: admin, body: { name } })).status).toBe(201);
     }
     const body = {
       name: 'Contended',
@@ -96,10 +96,10 @@ describe('scenario names', () => {
       roots: ['/data'],
     };
     const responses = await Promise.all(
-      Array.from({ length: 5 }, () => call('POST', '/scenarios', { token: operator, body })),
+      Array.from({ length: 5 }, () => call('POST', '/scenarios', { token: admin, body })),
     );
     expect(responses.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
-    const list = await call('GET', '/scenarios', { token: operator });
+    const list = await call('GET', '/scenarios', { token: admin });
     expect(
       (list.body.scenarios as Array<{ name: string }>).filter((s) => s.name === 'Contended'),
     ).toHaveLength(1);

@@ -19,6 +19,7 @@ import { backedUpSessions } from './workflow-agent.js';
 let cloud: LocalCloud;
 let call: ReturnType<typeof apiClient>;
 let operator: string;
+let admin: string;
 let viewer: string;
 const agents: Record<string, string> = {};
 
@@ -34,7 +35,7 @@ interface JobBody {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function enroll(name: string, dataPort: number) {
-  const enrolled = await call('POST', '/hosts', { token: operator, body: { name } });
+  const enrolled = await call('POST', '/hosts', { token: admin, body: { name } });
   expect(enrolled.status).toBe(201);
   agents[name] = enrolled.body.agentToken as string;
   const beat = { addresses: ['127.0.0.1'], dataPort };
@@ -43,7 +44,7 @@ async function enroll(name: string, dataPort: number) {
 
 async function createScenario(name: string, master: string, replica: string) {
   const created = await call('POST', '/scenarios', {
-    token: operator,
+    token: admin,
     body: {
       name,
       type: 'fileserver',
@@ -67,6 +68,7 @@ beforeAll(async () => {
   cloud = await startLocalCloud();
   call = apiClient(cloud.apiUrl);
   operator = await cloud.mintOperatorToken('operator');
+  admin = await cloud.mintOperatorToken('admin');
   viewer = await cloud.mintOperatorToken('viewer');
   await enroll('jb-master', 48001);
   await enroll('jb-replica', 48002);

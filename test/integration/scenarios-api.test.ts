@@ -12,11 +12,12 @@ import { apiClient } from './api-client.js';
 let cloud: LocalCloud;
 let call: ReturnType<typeof apiClient>;
 let operator: string;
+let admin: string;
 let viewer: string;
 const agents: Record<string, string> = {};
 
 async function enroll(name: string, heartbeat?: { addresses: string[]; dataPort: number }) {
-  const enrolled = await call('POST', '/hosts', { token: operator, body: { name } });
+  const enrolled = await call('POST', '/hosts', { token: admin, body: { name } });
   expect(enrolled.status).toBe(201);
   agents[name] = enrolled.body.agentToken as string;
   if (heartbeat) {
@@ -38,7 +39,7 @@ function scenarioBody(name: string, overrides: Record<string, unknown> = {}) {
 }
 
 async function create(name: string, overrides: Record<string, unknown> = {}) {
-  const created = await call('POST', '/scenarios', { token: operator, body: scenarioBody(name, overrides) });
+  const created = await call('POST', '/scenarios', { token: admin, body: scenarioBody(name, overrides) });
   expect(created.status).toBe(201);
   return created.body as { id: string; name: string; version: number; state: string };
 }
@@ -68,6 +69,7 @@ beforeAll(async () => {
   cloud = await startLocalCloud();
   call = apiClient(cloud.apiUrl);
   operator = await cloud.mintOperatorToken('operator');
+  admin = await cloud.mintOperatorToken('admin');
   viewer = await cloud.mintOperatorToken('viewer');
   await enroll('sc-master', { addresses: ['127.0.0.1'], dataPort: 47001 });
   await enroll('sc-replica', { addresses: ['127.0.0.2'], dataPort: 47002 });
@@ -102,7 +104,7 @@ describe('scenario definitions', () => {
 
   it('refuses a second scenario with the same name, whatever its case (409, field name)', async () => {
     await create('Twin');
-    const again = await call('POST', '/scenarios', { token: operator, body: scenarioBody('TWIN') });
+    const again = await call('POST', '/scenarios', { token: admin, body: scenarioBody('TWIN') });
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ code: 'Conflict', field: 'name' });
   });
@@ -112,7 +114,7 @@ describe('scenario definitions', () => {
     [{ replicas: [{ host: 'ghost', directory: '/r' }] }, 'replicas.0.host', 'ghost'],
   ])('answers 400 AE0467 for a host that is not enrolled (%j)', async (overrides, field, host) => {
     const response = await call('POST', '/scenarios', {
-      token: operator,
+      token: admin,
       body: scenarioBody('Unresolved', overrides),
     });
     expect(response.status).toBe(400);
@@ -129,7 +131,7 @@ describe('scenario definitions', () => {
     [{ options: { agentTimeoutSeconds: 1 } }, 'options.agentTimeoutSeconds'],
   ])('answers 400 naming the field for %j', async (overrides, field) => {
     const response = await call('POST', '/scenarios', {
-      token: operator,
+      token: admin,
       body: scenarioBody('Bad', overrides),
     });
     expect(response.status).toBe(400);
@@ -137,10 +139,50 @@ describe('scenario definitions', () => {
     expect(response.body.message).toContain(field);
   });
 
+  it('leaves defining scenarios, roots and replicas to admins; an operator may change options', async () => {
+    const created = await create('Roles');
+    const refused = await call('POST', '/scenarios', { token: operator, body: scenarioBody('ByOperator') });
+    expect(refused.status).toBe(403);
+    for (const body of [
+      { roots: ['/etc'] },
+      { replicas: [{ host: 'sc-replica', directory: '/srv/elsewhere' }] },
+    ]) {
+      const patch = await call('PATCH', `/scenarios/${created.id}`, { token: operator, body });
+      expect(patch.status).toBe(403);
+      expect(patch.body).toMatchObject({ code: 'Forbidden', field: Object.keys(body)[0] });
+      expect(patch.body.message).toContain('needs the admin role; this credential has the operator role');
+    }
+    const enrolled = await call('POST', '/hosts', { token: operator, body: { name: 'sc-by-operator' } });
+    expect(enrolled.status).toBe(403);
+    const options = await call('PATCH', `/scenarios/${created.id}`, {
+      token: operator,
+      body: { options: { agentTimeoutSeconds: 90 } },
+    });
+    expect(options.status).toBe(200);
+    const after = await call('GET', `/scenarios/${created.id}`, { token: viewer });
+    expect(after.body).toMatchObject({ roots: ['/srv/share'], replicas: scenarioBody('x').replicas });
+  });
+
+  it.each([
+    ['/', 'holds other data'],
+    ['/var', 'holds other data'],
+    ['/etc/tidemark', 'inside the system tree /etc'],
+    ['/usr', 'inside the system tree /usr'],
+    ['/boot//grub/', 'inside the system tree /boot'],
+  ])('refuses %s as a replica directory (400, field replicas.0.directory)', async (directory, why) => {
+    const response = await call('POST', '/scenarios', {
+      token: admin,
+      body: scenarioBody('SystemReplica', { replicas: [{ host: 'sc-replica', directory }] }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: 'BadRequest', field: 'replicas.0.directory' });
+    expect(response.body.message).toContain(why);
+  });
+
   it('patches options of a stopped scenario, keeping the others, and bumps its version', async () => {
     const created = await create('Patched');
     const patched = await call('PATCH', `/scenarios/${created.id}`, {
-      token: operator,
+      token: admin,
       body: {
         version: 1,
         options: { mode: 'suspend', agentTimeoutSeconds: 60 },
@@ -167,7 +209,7 @@ describe('scenario definitions', () => {
     expect(stale.body).toMatchObject({ code: 'Conflict', field: 'version' });
 
     const badReplica = await call('PATCH', `/scenarios/${created.id}`, {
-      token: operator,
+      token: admin,
       body: { replicas: [{ host: 'ghost', directory: '/r' }] },
     });
     expect(badReplica.status).toBe(400);
@@ -226,7 +268,7 @@ describe('run, stop, discover and status reports', () => {
     expect(again.body.message).toContain('is synchronizing; run needs it stopped or problem');
 
     const edit = await call('PATCH', `/scenarios/${created.id}`, {
-      token: operator,
+      token: admin,
       body: { roots: ['/x'] },
     });
     expect(edit.status).toBe(409);

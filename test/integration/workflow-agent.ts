@@ -72,6 +72,7 @@ export async function startWorkflowWorld(prefix: string, ports: [number, number]
   const cloud = await startLocalCloud();
   const call = apiClient(cloud.apiUrl);
   const operator = await cloud.mintOperatorToken('operator');
+  const admin = await cloud.mintOperatorToken('admin');
   const master = `${prefix}-master`;
   const replica = `${prefix}-replica`;
   const agents: Record<string, string> = {};
@@ -79,7 +80,7 @@ export async function startWorkflowWorld(prefix: string, ports: [number, number]
     [master, ports[0]],
     [replica, ports[1]],
   ] as const) {
-    const enrolled = await call('POST', '/hosts', { token: operator, body: { name } });
+    const enrolled = await call('POST', '/hosts', { token: admin, body: { name } });
     agents[name] = enrolled.body.agentToken as string;
     await call('POST', '/agent/heartbeat', {
       token: agents[name],
@@ -128,7 +129,7 @@ export async function startWorkflowWorld(prefix: string, ports: [number, number]
     /** A replicating scenario, brought there the way agents do (run, then the master's status report). */
     async replicatingScenario(name: string): Promise<string> {
       const created = await call('POST', '/scenarios', {
-        token: operator,
+        token: admin,
         body: {
           name,
           type: 'fileserver',

@@ -1,5 +1,4 @@
 import { listEvents } from '../../repositories/events.js';
-import { requireScenario } from '../../repositories/scenarios.js';
 import { httpHandler } from '../../shared/http-handler.js';
 import { ScenarioParams } from '../scenarios/scenario-params.js';
 import { EventsQuery } from './schemas.js';
@@ -7,8 +6,8 @@ import { EventsQuery } from './schemas.js';
 /** GET /scenarios/{scenarioId}/events: the scenario's events, newest first. */
 export const handler = httpHandler(
   { params: ScenarioParams, query: EventsQuery },
-  async ({ params, query }) => {
-    const scenario = await requireScenario(params.scenarioId);
+  async ({ params, query, catalog }) => {
+    const scenario = await catalog.scenario(params.scenarioId);
     return { body: { scenarioId: scenario.id, ...(await listEvents(scenario.id, query.limit, query.next)) } };
   },
 );

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { listHosts } from '../../repositories/hosts.js';
 import { httpHandler } from '../../shared/http-handler.js';
 
 const Query = z.object({
@@ -8,6 +7,6 @@ const Query = z.object({
 });
 
 /** GET /hosts: enrolled hosts by name, a page at a time. */
-export const handler = httpHandler({ query: Query }, async ({ query }) => ({
-  body: await listHosts(query.limit, query.next),
+export const handler = httpHandler({ query: Query }, async ({ query, catalog }) => ({
+  body: await catalog.hosts(query.limit, query.next),
 }));

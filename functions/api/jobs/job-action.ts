@@ -1,7 +1,7 @@
 /** Hold, release and cancel: check the rule in core, act on the schedule or execution, move the job. */
 import { TidemarkError } from '../../../core/error-catalogue.js';
 import { type Job, type JobAction, jobActionRefusal } from '../../../core/job.js';
-import { moveJob, requireJob } from '../../repositories/jobs.js';
+import { moveJob } from '../../repositories/jobs.js';
 import { setJobScheduleState } from '../../repositories/schedules.js';
 import { httpHandler } from '../../shared/http-handler.js';
 import { reconcileJob, stopJobExecution } from './job-execution.js';
@@ -40,9 +40,9 @@ async function act(job: Job, action: JobAction): Promise<Job> {
 }
 
 export function jobActionHandler(action: JobAction) {
-  return httpHandler({ params: JobParams }, async ({ params }) => {
+  return httpHandler({ params: JobParams }, async ({ params, catalog }) => {
     // A job whose execution already ended is done, and says so before the rule is checked.
-    const job = await reconcileJob(await requireJob(params.jobId));
+    const job = await reconcileJob(await catalog.job(params.jobId));
     const refusal = jobActionRefusal(job, action);
     if (refusal) throw new TidemarkError('Conflict', refusal, 409, 'status');
     return { body: await act(job, action) };

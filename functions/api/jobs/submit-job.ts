@@ -5,15 +5,14 @@ import { createJobSchedule } from '../../repositories/schedules.js';
 import { httpHandler } from '../../shared/http-handler.js';
 import { startJobExecution } from './job-execution.js';
 import { planJob } from './job-plan.js';
-import { hostScopeOf } from './operator-scope.js';
 
 /**
  * POST /jobs: submit a backup or restore. Run now starts the workflow (the
  * job is active); a schedule creates an EventBridge Scheduler schedule that
  * starts the backup workflow (the job is ready).
  */
-export const handler = httpHandler({ body: SubmitJobRequest }, async ({ body, principal, event }) => {
-  const scope = await hostScopeOf(event);
+export const handler = httpHandler({ body: SubmitJobRequest }, async ({ body, principal, catalog }) => {
+  const scope = catalog.scope.list;
   const { job, input } = await planJob(body, principal.principalId, scope);
   // The workflow checks the submitter's authority again when it runs (scheduled runs come later).
   if (scope) job.submitterHostScope = [...scope];

@@ -1,9 +1,8 @@
-import { requireScenario } from '../../repositories/scenarios.js';
 import { httpHandler } from '../../shared/http-handler.js';
 import { synchronizationReport } from './build-reports.js';
 import { ScenarioReportQuery } from './schemas.js';
 
 /** GET /reports/synchronization?scenario=: the last synchronization of each host. */
-export const handler = httpHandler({ query: ScenarioReportQuery }, async ({ query }) => ({
-  body: synchronizationReport(await requireScenario(query.scenario, 'scenario')),
+export const handler = httpHandler({ query: ScenarioReportQuery }, async ({ query, catalog }) => ({
+  body: synchronizationReport(await catalog.scenario(query.scenario, 'scenario')),
 }));

@@ -1,8 +1,7 @@
 import { TidemarkError } from '../../../core/error-catalogue.js';
 import type { Session } from '../../../core/session.js';
 import { loadNameIndex } from '../../repositories/file-index.js';
-import { requireScenario } from '../../repositories/scenarios.js';
-import { allSessions, getSessions, recoveryPointNumbers } from '../../repositories/sessions.js';
+import { getSessions, recoveryPointNumbers } from '../../repositories/sessions.js';
 import { httpHandler } from '../../shared/http-handler.js';
 import { RestoreTreeQuery } from './schemas.js';
 
@@ -12,15 +11,15 @@ import { RestoreTreeQuery } from './schemas.js';
  * and its children at one of them. Served from the sessions' name indexes
  * until the backup engine's manifests carry attributes.
  */
-export const handler = httpHandler({ query: RestoreTreeQuery }, async ({ query }) => {
-  const scenario = await requireScenario(query.scenario, 'scenario');
+export const handler = httpHandler({ query: RestoreTreeQuery }, async ({ query, catalog }) => {
+  const scenario = await catalog.scenario(query.scenario, 'scenario');
   const path = query.path.length > 1 ? query.path.replace(/\/+$/, '') : query.path;
   const candidates = await getSessions(await recoveryPointNumbers(scenario.id, path));
   // A path above the scenario's roots has no recovery-point items of its own: its sessions are those below it.
   const below = path === '/' ? '/' : `${path}/`;
   if (scenario.roots.some((root) => root.startsWith(below))) {
     const known = new Set(candidates.map((s) => s.number));
-    for (const session of await allSessions({ scenarioId: scenario.id })) {
+    for (const session of await catalog.allSessions({ scenarioId: scenario.id })) {
       if (!known.has(session.number) && session.masterPaths.some((p) => p.startsWith(below)))
         candidates.push(session);
     }

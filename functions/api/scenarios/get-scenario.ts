@@ -1,8 +1,7 @@
-import { requireScenario } from '../../repositories/scenarios.js';
 import { httpHandler } from '../../shared/http-handler.js';
 import { ScenarioParams } from './scenario-params.js';
 
 /** GET /scenarios/{scenarioId}: by id or by name, with each host's latest status report. */
-export const handler = httpHandler({ params: ScenarioParams }, async ({ params }) => ({
-  body: await requireScenario(params.scenarioId),
+export const handler = httpHandler({ params: ScenarioParams }, async ({ params, catalog }) => ({
+  body: await catalog.scenario(params.scenarioId),
 }));

@@ -17,7 +17,7 @@ export const SCENARIO_ROUTES: readonly Route[] = [
     method: 'POST',
     path: '/scenarios',
     handler: 'functions/api/scenarios/create-scenario.ts',
-    access: 'operator',
+    access: 'admin',
     doc: {
       summary:
         'Define a scenario (stopped) over enrolled hosts; 400 AE0467 names a host that is not enrolled',

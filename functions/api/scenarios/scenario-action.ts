@@ -3,7 +3,7 @@
  * hosts, move the state (conditionally), then write a command per host.
  */
 import type { ScenarioView } from '../../../core/scenario-status.js';
-import { applyAction, requireScenario } from '../../repositories/scenarios.js';
+import { applyAction } from '../../repositories/scenarios.js';
 import { httpHandler } from '../../shared/http-handler.js';
 import { assertPeersReachable, sendScenarioCommands } from './scenario-commands.js';
 import { resolveScenarioHosts } from './scenario-hosts.js';
@@ -12,8 +12,8 @@ import { ScenarioParams } from './scenario-params.js';
 const COMMAND_OF = { run: 'start', stop: 'stop', discover: 'discover' } as const;
 
 export function scenarioActionHandler(action: keyof typeof COMMAND_OF) {
-  return httpHandler({ params: ScenarioParams }, async ({ params }) => {
-    const scenario: ScenarioView = await requireScenario(params.scenarioId);
+  return httpHandler({ params: ScenarioParams }, async ({ params, catalog }) => {
+    const scenario: ScenarioView = await catalog.scenario(params.scenarioId);
     const hosts = await resolveScenarioHosts(scenario, 409);
     // Discovery runs on the master (agent/scenario-runtime.ts: DiscoverEntities); run and stop on every host.
     const targets = action === 'discover' ? [hosts.master] : [hosts.master, ...hosts.replicas];

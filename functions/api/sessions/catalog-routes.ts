@@ -23,6 +23,9 @@ import {
 import type { Route } from '../routes.js';
 import { ListSessionsQuery, SessionPage } from './schemas.js';
 
+/** Requests per second (and burst) for the two routes that read name indexes. */
+const INDEX_READER_THROTTLE = { rateLimit: 5, burstLimit: 10 };
+
 export const CATALOG_ROUTES: readonly Route[] = [
   {
     method: 'GET',
@@ -59,6 +62,8 @@ export const CATALOG_ROUTES: readonly Route[] = [
     path: '/restore/tree',
     handler: 'functions/api/restore-views/by-tree.ts',
     access: 'viewer',
+    // Both read and decode whole name indexes (up to a million names each).
+    throttle: INDEX_READER_THROTTLE,
     doc: {
       summary:
         'Restore by tree: the recovery points of a master path and its children at one of them (newest by default)',
@@ -71,6 +76,8 @@ export const CATALOG_ROUTES: readonly Route[] = [
     path: '/restore/query',
     handler: 'functions/api/restore-views/by-query.ts',
     access: 'viewer',
+    // Both read and decode whole name indexes (up to a million names each).
+    throttle: INDEX_READER_THROTTLE,
     doc: {
       summary:
         'Restore by query: file names matching a wildcard pattern (* and ?; a pattern with / matches whole paths) across committed sessions',

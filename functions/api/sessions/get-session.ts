@@ -1,8 +1,7 @@
-import { requireSession } from '../../repositories/sessions.js';
 import { httpHandler } from '../../shared/http-handler.js';
 import { SessionParams } from './schemas.js';
 
 /** GET /sessions/{number}: one committed session. */
-export const handler = httpHandler({ params: SessionParams }, async ({ params }) => ({
-  body: await requireSession(params.number),
+export const handler = httpHandler({ params: SessionParams }, async ({ params, catalog }) => ({
+  body: await catalog.session(params.number),
 }));
