@@ -9,6 +9,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Vitest's default on 2 cores is one file at a time; most suites wait on
+    // subprocesses, sockets and timeouts, so three at a time fit the CI budget.
+    maxWorkers: 3,
     env: {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       AWS_REGION: 'us-east-1',

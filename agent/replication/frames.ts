@@ -38,14 +38,6 @@ export function encodeFrame(type: FrameType, payload: Buffer | object): Buffer {
   return Buffer.concat([frameHead(type, body.length), body]);
 }
 
-export function jsonOf<T>(frame: Frame): T {
-  try {
-    return JSON.parse(frame.payload.toString('utf8')) as T;
-  } catch {
-    throw new TidemarkError('AE0468', `frame of type ${frame.type} does not carry valid JSON`);
-  }
-}
-
 /**
  * Splits a byte stream into frames; a frame that claims an impossible length
  * is refused. TLS hands data over in 16 KiB pieces: they are kept as a list

@@ -10,7 +10,8 @@ import type { TLSSocket } from 'node:tls';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import type { Applier } from './applier.js';
 import { hashBlocks } from './block-hash.js';
-import { encodeFrame, type Frame, FrameReader, FrameType, jsonOf } from './frames.js';
+import { messageOf, SyncEnd, SyncHashes, SyncList } from './control-messages.js';
+import { encodeFrame, type Frame, FrameReader, FrameType } from './frames.js';
 import { decodeRecord } from './records.js';
 import { dataLayout } from './sparse-layout.js';
 import type { ReplicaEntry } from './sync-master.js';
@@ -93,7 +94,7 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
         return;
       }
       case FrameType.syncList: {
-        const { root } = jsonOf<{ root: string }>(frame);
+        const { root } = messageOf(frame, SyncList);
         // Listed through the target folder's contained tree: a symlink on the way is never entered.
         const tree = scenario.applier.target;
         const base = tree.root === '/' ? '' : tree.root;
@@ -114,7 +115,7 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
         return;
       }
       case FrameType.syncHashes: {
-        const { path, stream } = jsonOf<{ path: string; stream?: boolean }>(frame);
+        const { path, stream } = messageOf(frame, SyncHashes);
         const relative = scenario.applier.relativeOf(path);
         const st = await scenario.applier.target.lstat(relative).catch(() => undefined);
         if (!st?.isFile()) return send(FrameType.syncHashesReply, Buffer.alloc(0));
@@ -128,7 +129,7 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
         return;
       }
       case FrameType.syncEnd: {
-        const { resumeSeq } = jsonOf<{ resumeSeq: number }>(frame);
+        const { resumeSeq } = messageOf(frame, SyncEnd);
         await scenario.applier.flush();
         await scenario.applier.setAppliedSeq(resumeSeq - 1);
         await scenario.synced();

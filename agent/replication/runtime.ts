@@ -24,8 +24,9 @@ import { peerHostOf, serverOptions } from '../tls/peer-identity.js';
 import { Applier } from './applier.js';
 import { BandwidthLimit } from './bandwidth.js';
 import { Capture } from './capture.js';
+import { Hello, messageOf } from './control-messages.js';
 import { REPLICATION_EVENTS, type ReplicationEventId } from './events.js';
-import { encodeFrame, FrameReader, FrameType, jsonOf } from './frames.js';
+import { encodeFrame, FrameReader, FrameType } from './frames.js';
 import type { FileChecksum } from './master-checksums.js';
 import { MasterFiles } from './master-files.js';
 import { serveMaster } from './replica-session.js';
@@ -300,7 +301,12 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
       clearTimeout(timer);
       socket.off('data', onData);
       if (hello.type !== FrameType.hello) return refuse('AE0468', 'the first frame must be a hello');
-      const { scenarioId } = jsonOf<{ scenarioId: string }>(hello);
+      let scenarioId: string;
+      try {
+        ({ scenarioId } = messageOf(hello, Hello));
+      } catch (e) {
+        return refuse('AE0468', (e as Error).message);
+      }
       const side = this.replicas.get(scenarioId);
       if (!side) return refuse('AE0463', `scenario ${scenarioId} is not started on this replica`);
       const peer = peerHostOf(socket);

@@ -6,18 +6,20 @@
  * number — never from zero.
  */
 import { connect, type TLSSocket } from 'node:tls';
+import { TidemarkError } from '../../core/error-catalogue.js';
 import type { TlsMaterial } from '../tls/certificates.js';
 import { clientOptions } from '../tls/peer-identity.js';
 import type { BandwidthLimit } from './bandwidth.js';
 import {
-  encodeFrame,
-  type Frame,
-  FrameReader,
-  FrameType,
-  jsonOf,
-  sendFrame,
-  sendFrameParts,
-} from './frames.js';
+  ackedSeqOf,
+  ErrorMessage,
+  messageOf,
+  replyOf,
+  SyncEndReply,
+  SyncListReply,
+  Welcome,
+} from './control-messages.js';
+import { encodeFrame, type Frame, FrameReader, FrameType, sendFrame, sendFrameParts } from './frames.js';
 import { encodeRecord, type JournalRecord, sequenceOf } from './records.js';
 import type { Spool, SpoolCursor } from './spool.js';
 import type { SyncPeer, SyncStatistics } from './sync-master.js';
@@ -89,7 +91,11 @@ export class Sender {
       } catch (e) {
         if (this.stopped) break;
         const message = (e as Error).message;
-        if (/certificate|self.signed|unable to verify|expected '|refused by replica/i.test(message)) {
+        const malformed = e instanceof TidemarkError && e.code === 'AE0468';
+        if (
+          malformed ||
+          /certificate|self.signed|unable to verify|expected '|refused by replica/i.test(message)
+        ) {
           this.h.onRefused(message);
         } else if (everConnected && !lostReported) {
           lostReported = true;
@@ -127,15 +133,20 @@ export class Sender {
           socket.destroy(e as Error);
           return;
         }
-        for (const f of frames) {
-          if (f.type === FrameType.ack) {
-            this.ackedSeq = Math.max(this.ackedSeq, Number(f.payload.readBigUInt64LE(0)));
-            this.poke();
-          } else if (f.type === FrameType.error) {
-            const { code, message } = jsonOf<{ code: string; message: string }>(f);
-            socket.destroy(new Error(`refused by replica: ${code} ${message}`));
-          } else if (f.type === FrameType.syncHashesPart) onHashPart?.(f.payload);
-          else replies.shift()?.resolve(f);
+        try {
+          for (const f of frames) {
+            if (f.type === FrameType.ack) {
+              this.ackedSeq = Math.max(this.ackedSeq, ackedSeqOf(f));
+              this.poke();
+            } else if (f.type === FrameType.error) {
+              const { code, message } = messageOf(f, ErrorMessage);
+              socket.destroy(new Error(`refused by replica: ${code} ${message}`));
+            } else if (f.type === FrameType.syncHashesPart) onHashPart?.(f.payload);
+            else replies.shift()?.resolve(f);
+          }
+        } catch (e) {
+          // A malformed frame ends this session only; the sender reconnects with backoff.
+          socket.destroy(e as Error);
         }
       });
     });
@@ -153,8 +164,9 @@ export class Sender {
           throw failure ?? new Error('connection closed');
         }),
       ]);
-      const welcome = jsonOf<{ appliedSeq: number; needSync: boolean }>(
-        await request(FrameType.hello, { scenarioId: this.h.scenarioId }),
+      const welcome = messageOf(
+        replyOf(await request(FrameType.hello, { scenarioId: this.h.scenarioId }), FrameType.welcome),
+        Welcome,
       );
       connected();
       this.h.onConnected();
@@ -168,11 +180,16 @@ export class Sender {
             : undefined;
       if (why) {
         const peer: SyncPeer = {
-          list: async (root) => jsonOf(await request(FrameType.syncList, { root })),
+          list: async (root) =>
+            messageOf(
+              replyOf(await request(FrameType.syncList, { root }), FrameType.syncListReply),
+              SyncListReply,
+            ),
           hashes: async (path, onPart) => {
             onHashPart = onPart;
             try {
-              return (await request(FrameType.syncHashes, { path, stream: onPart !== undefined })).payload;
+              const reply = await request(FrameType.syncHashes, { path, stream: onPart !== undefined });
+              return replyOf(reply, FrameType.syncHashesReply).payload;
             } finally {
               onHashPart = undefined;
             }
@@ -185,7 +202,10 @@ export class Sender {
           },
         };
         const { resumeSeq } = await this.h.synchronize(peer, why);
-        await request(FrameType.syncEnd, { resumeSeq });
+        messageOf(
+          replyOf(await request(FrameType.syncEnd, { resumeSeq }), FrameType.syncEndReply),
+          SyncEndReply,
+        );
         next = resumeSeq;
       }
       this.ackedSeq = next - 1;

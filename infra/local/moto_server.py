@@ -6,8 +6,24 @@ we stop: moto never outlives the local cloud that started it.
 """
 import os
 import sys
+import threading
 
+from moto.dynamodb.responses import DynamoHandler
 from moto.server import ThreadedMotoServer
+
+# DynamoDB applies each write (ADD, conditional puts) atomically; moto's
+# threaded server does not, and 50 concurrent counter increments lost one
+# under load. One request at a time gives the guarantees the code relies on.
+_dynamodb_lock = threading.Lock()
+_dynamodb_call = DynamoHandler.call_action
+
+
+def _serialized_call(self, *args, **kwargs):
+    with _dynamodb_lock:
+        return _dynamodb_call(self, *args, **kwargs)
+
+
+DynamoHandler.call_action = _serialized_call
 
 
 def main() -> None:

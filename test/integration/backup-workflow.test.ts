@@ -10,9 +10,9 @@
  * a real agent writes; it moves no file data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MediaCredentials } from '../../core/agent-commands.js';
+import { type BackedUpSession, type BackupArgs, MediaCredentials } from '../../core/agent-commands.js';
 import { sessionPolicyOf } from '../../functions/api/agent/credentials.js';
-import { startWorkflowWorld, type WorkflowWorld } from './workflow-agent.js';
+import { backedUpSessions, startWorkflowWorld, type WorkflowWorld } from './workflow-agent.js';
 
 let world: WorkflowWorld;
 
@@ -93,6 +93,42 @@ describe('backup job end to end', () => {
     });
   });
 
+  it.each([
+    [
+      'a session number the job did not plan',
+      (s: BackedUpSession) => ({ ...s, number: s.number + 1000 }),
+      'which this job did not plan',
+    ],
+    [
+      "another scenario's repository",
+      (s: BackedUpSession) => ({ ...s, media: { ...s.media, prefix: 'repos/s-someone-else' } }),
+      '/repos/s-someone-else, not s3://',
+    ],
+    [
+      'another master',
+      (s: BackedUpSession) => ({ ...s, masterHost: 'bw-impostor' }),
+      'from master bw-impostor',
+    ],
+  ])('commits nothing when the replica reports %s (AE0458)', async (what, tamper, why) => {
+    const name = `bw-tamper-${what.length}`;
+    const scenarioId = await world.replicatingScenario(name);
+    const submitted = await world.call('POST', '/jobs', {
+      token: world.operator,
+      body: { kind: 'backup', scenarios: [name] },
+    });
+    const jobId = submitted.body.id as string;
+    await world.serve(world.replica, world.jobDone(jobId), async (kind, args) => {
+      if (kind !== 'backup') return undefined;
+      const { sessions } = await backedUpSessions(args as unknown as BackupArgs);
+      return { status: 'succeeded', output: { sessions: sessions.map((s, i) => (i === 0 ? tamper(s) : s)) } };
+    });
+    const job = await world.jobOf(jobId);
+    expect(job).toMatchObject({ result: 'failed', scenarios: [{ error: { code: 'AE0458' } }] });
+    expect(JSON.stringify(job.scenarios)).toContain(why);
+    const sessions = await world.call('GET', `/sessions?scenario=${scenarioId}`, { token: world.operator });
+    expect(sessions.body.sessions).toEqual([]);
+  });
+
   it('cancel: the execution stops, the lock is released and the replica is told to resume', async () => {
     await world.replicatingScenario('bw-cancel');
     const submitted = await world.call('POST', '/jobs', {
@@ -163,7 +199,7 @@ describe('POST /agent/credentials', () => {
     );
 
     const stranger = await world.call('POST', '/hosts', {
-      token: world.operator,
+      token: world.admin,
       body: { name: 'bw-stranger' },
     });
     const refused = await world.call('POST', '/agent/credentials', {

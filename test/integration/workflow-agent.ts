@@ -114,6 +114,7 @@ export async function startWorkflowWorld(prefix: string, ports: [number, number]
     cloud,
     call,
     operator,
+    admin,
     agents,
     master,
     replica,
@@ -156,7 +157,10 @@ export async function startWorkflowWorld(prefix: string, ports: [number, number]
     async serve(
       host: string,
       done: () => Promise<boolean>,
-      answer?: (kind: string) => Answer | 'never' | undefined,
+      answer?: (
+        kind: string,
+        args: Record<string, unknown>,
+      ) => Answer | 'never' | undefined | Promise<Answer | undefined>,
       seen?: (args: Record<string, unknown>) => void,
     ): Promise<string[]> {
       const kinds: string[] = [];
@@ -170,7 +174,7 @@ export async function startWorkflowWorld(prefix: string, ports: [number, number]
           kinds.push(kind);
           seen?.(args);
         }
-        let result: Answer | 'never' = answer?.(kind) ?? { status: 'succeeded' };
+        let result: Answer | 'never' = (await answer?.(kind, args)) ?? { status: 'succeeded' };
         if (result !== 'never' && result.status === 'succeeded' && result.output === undefined) {
           result = { status: 'succeeded', output: await defaultOutput(kind, args) };
         }
