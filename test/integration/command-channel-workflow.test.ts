@@ -13,9 +13,11 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackupArgs } from '../../core/agent-commands.js';
 import { clients } from '../../core/aws-clients.js';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
 import { apiClient } from './api-client.js';
+import { backedUpSessions } from './workflow-agent.js';
 
 let cloud: LocalCloud;
 let call: ReturnType<typeof apiClient>;
@@ -46,7 +48,11 @@ async function enroll(name: string) {
 type Answer = { status: 'succeeded'; output?: unknown } | { status: 'failed'; code: string; message: string };
 
 /** Polls for `count` commands and answers each with `answer(kind)`; returns the kinds seen, in order. */
-async function serveCommands(token: string, count: number, answer: (kind: string) => Answer) {
+async function serveCommands(
+  token: string,
+  count: number,
+  answer: (kind: string, args: Record<string, unknown>) => Answer | Promise<Answer>,
+) {
   const kinds: string[] = [];
   while (kinds.length < count) {
     const poll = await call('GET', '/agent/commands?waitSeconds=5', { token });
@@ -62,7 +68,7 @@ async function serveCommands(token: string, count: number, answer: (kind: string
     kinds.push(kind);
     const result = await call('POST', `/agent/commands/${poll.body.id}/result`, {
       token,
-      body: answer(kind),
+      body: await answer(kind, poll.body.args as Record<string, unknown>),
     });
     expect(result.status).toBe(200);
   }
@@ -118,15 +124,16 @@ async function runBackup(replica: { name: string; token: string }, timeoutSecond
   return executionArn;
 }
 
-/** A replica agent whose every step succeeds with output of the contract's shape (no session data). */
-const healthy = (kind: string): Answer => {
+/** A replica agent whose every step succeeds with output of the contract's shape (the planned sessions, no file data). */
+const healthy = async (kind: string, args: Record<string, unknown>): Promise<Answer> => {
   if (kind === 'snapshot') {
     return {
       status: 'succeeded',
       output: { snapshotId: 'snap-1', takenAt: new Date().toISOString(), pauseMs: 1 },
     };
   }
-  if (kind === 'backup') return { status: 'succeeded', output: { sessions: [] } };
+  if (kind === 'backup')
+    return { status: 'succeeded', output: await backedUpSessions(args as unknown as BackupArgs) };
   if (kind === 'release_snapshots') return { status: 'succeeded', output: { released: [], kept: 1 } };
   return { status: 'succeeded' };
 };
@@ -150,7 +157,7 @@ describe('backup workflow over the command channel', () => {
     expect(execution.status).toBe('SUCCEEDED');
     const output = JSON.parse(execution.output ?? '{}');
     expect(output.result).toBe('completed');
-    expect(output.scenarios).toMatchObject([{ status: 'completed', sessions: [] }]);
+    expect(output.scenarios).toMatchObject([{ status: 'completed', sessions: [expect.any(Number)] }]);
 
     const { events = [] } = await clients.sfn().send(new GetExecutionHistoryCommand({ executionArn }));
     const entered = events.map((event) => event.stateEnteredEventDetails?.name).filter(Boolean);
