@@ -9,12 +9,12 @@
  */
 import { ENV } from '../core/environment.js';
 import { OperatorRole } from '../core/principal.js';
-import { HostScope, storeHostScope } from '../functions/api/jobs/operator-scope.js';
+import { HostScopeNames, storeHostScope } from '../functions/api/jobs/operator-scope.js';
 import { mintCredential } from '../functions/repositories/credentials.js';
 
 const [table, name, role, hostList] = process.argv.slice(2);
 const parsedRole = OperatorRole.safeParse(role);
-const parsedHosts = hostList === undefined ? undefined : HostScope.safeParse(hostList.split(','));
+const parsedHosts = hostList === undefined ? undefined : HostScopeNames.safeParse(hostList.split(','));
 if (
   !table ||
   !name ||

@@ -18,6 +18,7 @@ import { resolveScenarioHosts } from '../api/scenarios/scenario-hosts.js';
 import { getJob } from '../repositories/jobs.js';
 import { acquireLock } from '../repositories/locks.js';
 import { findScenario } from '../repositories/scenarios.js';
+import { HostScope } from '../shared/host-scope.js';
 import { stepHandler } from '../shared/step-handler.js';
 import { markScheduledRunActive } from './scheduled-run.js';
 
@@ -43,13 +44,9 @@ async function loadScenario(scenarioId: string, scenarioName: string): Promise<S
 }
 
 function assertAuthority(scenario: Scenario, scope: readonly string[] | undefined): void {
-  if (scope === undefined) return;
-  const allowed = new Set(scope.map((host) => host.toLowerCase()));
-  for (const host of [scenario.master, ...scenario.replicas.map((replica) => replica.host)]) {
-    if (!allowed.has(host)) {
-      throw TidemarkError.fromCatalogue('AE0459', { scenario: scenario.name, scenarioId: scenario.id, host });
-    }
-  }
+  const host = HostScope.of(scope).uncovered(scenario);
+  if (host)
+    throw TidemarkError.fromCatalogue('AE0459', { scenario: scenario.name, scenarioId: scenario.id, host });
 }
 
 export const handler = stepHandler(Input, async ({ jobId, scenarioId, scenarioName, ...execution }) => {

@@ -6,15 +6,14 @@
  */
 import { renderError, TidemarkError } from '../../../core/error-catalogue.js';
 import type { Scenario } from '../../../core/scenario.js';
+import type { HostScope } from '../../shared/host-scope.js';
 
 export function assertJobAuthority(
   scenarios: readonly Pick<Scenario, 'id' | 'name' | 'master' | 'replicas'>[],
-  scope: readonly string[] | undefined,
+  scope: HostScope,
 ): void {
-  if (scope === undefined) return;
-  const allowed = new Set(scope.map((host) => host.toLowerCase()));
   scenarios.forEach((scenario, index) => {
-    if (!allowed.has(scenario.master)) {
+    if (!scope.covers(scenario.master)) {
       const { message } = renderError('AE0459', {
         scenario: scenario.name,
         scenarioId: scenario.id,
@@ -23,7 +22,7 @@ export function assertJobAuthority(
       throw new TidemarkError('AE0459', message, 403, `scenarios.${index}`);
     }
     for (const replica of scenario.replicas) {
-      if (allowed.has(replica.host)) continue;
+      if (scope.covers(replica.host)) continue;
       throw new TidemarkError(
         'Forbidden',
         `Scenario ${scenario.name} (${scenario.id}): the job lacks valid authority on the replica ${replica.host}.`,
@@ -35,8 +34,8 @@ export function assertJobAuthority(
 }
 
 /** A restore's destination host must be in scope too. */
-export function assertHostAuthority(host: string, scope: readonly string[] | undefined, field: string): void {
-  if (scope === undefined || scope.some((name) => name.toLowerCase() === host)) return;
+export function assertHostAuthority(host: string, scope: HostScope, field: string): void {
+  if (scope.covers(host)) return;
   throw new TidemarkError(
     'Forbidden',
     `the job lacks valid authority on the destination host ${host}`,

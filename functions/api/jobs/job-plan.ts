@@ -10,6 +10,7 @@ import type { ScenarioView } from '../../../core/scenario-status.js';
 import type { BackupJobInput, RestoreJobInput } from '../../../core/workflow-input.js';
 import { findScenario } from '../../repositories/scenarios.js';
 import { scheduleNameOf } from '../../repositories/schedules.js';
+import type { HostScope } from '../../shared/host-scope.js';
 import { hostByName, resolveScenarioHosts } from '../scenarios/scenario-hosts.js';
 import { assertHostAuthority, assertJobAuthority } from './job-authority.js';
 
@@ -47,7 +48,7 @@ async function resolveScenarios(refs: readonly string[]): Promise<ScenarioView[]
 export async function planJob(
   request: SubmitJobRequest,
   submittedBy: string,
-  scope: readonly string[] | undefined,
+  scope: HostScope,
 ): Promise<JobPlan> {
   const scenarios = await resolveScenarios(request.scenarios);
   assertJobAuthority(scenarios, scope);

@@ -11,11 +11,12 @@ import { keys } from '../../../core/table.js';
 import { hashSecret } from '../../repositories/credentials.js';
 import { db, tableName } from '../../repositories/table.js';
 
-export const HostScope = z.array(HostName).max(1000);
+/** The stored form: host names, at most 1,000 (functions/shared/host-scope.ts checks against them). */
+export const HostScopeNames = z.array(HostName).max(1000);
 
 /** Limits an existing credential to these hosts (names are compared in lower case). */
 export async function storeHostScope(secret: string, hosts: readonly string[]): Promise<void> {
-  const scope = HostScope.parse(hosts).map((host) => host.toLowerCase());
+  const scope = HostScopeNames.parse(hosts).map((host) => host.toLowerCase());
   await db().send(
     new UpdateCommand({
       TableName: tableName(),

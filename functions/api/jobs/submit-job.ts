@@ -12,10 +12,10 @@ import { planJob } from './job-plan.js';
  * starts the backup workflow (the job is ready).
  */
 export const handler = httpHandler({ body: SubmitJobRequest }, async ({ body, principal, catalog }) => {
-  const scope = catalog.scope.list;
-  const { job, input } = await planJob(body, principal.principalId, scope);
+  const { job, input } = await planJob(body, principal.principalId, catalog.scope);
   // The workflow checks the submitter's authority again when it runs (scheduled runs come later).
-  if (scope) job.submitterHostScope = [...scope];
+  const scope = catalog.scope.list;
+  if (scope) job.submitterHostScope = scope;
   await putNewJob(job);
 
   if (job.schedule && job.scheduleName) {
