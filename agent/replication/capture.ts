@@ -226,23 +226,29 @@ export class Capture {
     }
     // Parents first, so a directory exists on the replica before its children.
     const order = [...present].sort((a, b) => a.split('/').length - b.split('/').length);
+    // Renames before anything else: a new file created under a name that was just renamed away
+    // must not be captured first, or the rename would carry the new file to the old one's name.
+    const renamed = new Set<string>();
     for (const path of order) {
       const e = now.get(path);
       if (!e) continue;
       const from = [...gone.entries()].find(
         ([p, k]) => k.ino === e.ino && k.kind === e.kind && p !== path,
       )?.[0];
-      if (from) {
-        gone.delete(from);
-        await this.appendAll([{ kind: 'rename', path: from, to: path }]);
-        this.moveIndex(from, path);
-        if (e.kind === 'dir') this.fast.remove(from);
-        this.count(path, 'renamed');
-        if (e.kind === 'dir') moved.push(path);
-        else if (e.kind === 'file' && !(await this.captureFile(e, false))) this.recheckLater([path]);
-        continue;
-      }
-      await this.captureEntry(e);
+      // A swap (a → b, b → a): after the first rename the source name holds another entry; send it whole.
+      if (!from || this.index.get(from) !== gone.get(from)) continue;
+      gone.delete(from);
+      renamed.add(path);
+      await this.appendAll([{ kind: 'rename', path: from, to: path }]);
+      this.moveIndex(from, path);
+      if (e.kind === 'dir') this.fast.remove(from);
+      this.count(path, 'renamed');
+      if (e.kind === 'dir') moved.push(path);
+      else if (e.kind === 'file' && !(await this.captureFile(e, false))) this.recheckLater([path]);
+    }
+    for (const path of order) {
+      const e = now.get(path);
+      if (e && !renamed.has(path)) await this.captureEntry(e);
     }
     for (const [path, known] of gone) {
       if (this.index.get(path) !== known) continue;
