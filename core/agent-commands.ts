@@ -15,6 +15,8 @@ export const RepositoryLocation = z.object({
   /** `repos/<scenarioId>`: one deduplicating repository per scenario. */
   prefix: z.string().min(1).max(512),
   kmsKeyId: z.string().min(1),
+  /** The catalog already holds sessions here: a missing repository config is then an error, never a new repository. */
+  cataloged: z.boolean().default(false),
 });
 export type RepositoryLocation = z.infer<typeof RepositoryLocation>;
 
@@ -146,8 +148,9 @@ export type RestoreOutput = z.infer<typeof RestoreOutput>;
 /** `POST /agent/credentials`: what an agent asks for before it touches a scenario's media. */
 export const MediaCredentialsRequest = z.strictObject({
   scenarioId: z.string().min(1).max(100),
-  purpose: z.enum(['backup', 'restore', 'test']),
-  /** A restore job whose destination is this host (an alternate host is not part of the scenario). */
+  /** backup: a replica adds sessions (no deletes); restore: the restore job's destination reads. */
+  purpose: z.enum(['backup', 'restore']),
+  /** Restore only: the active restore job whose destination is this host. */
   jobId: z.string().min(1).max(100).optional(),
 });
 export type MediaCredentialsRequest = z.infer<typeof MediaCredentialsRequest>;

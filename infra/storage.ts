@@ -1,8 +1,10 @@
 /**
  * Where Tidemark keeps its state: the one DynamoDB table (keys and indexes
  * from core/table.ts, so the stack and the repositories cannot disagree),
- * the media bucket for backup sessions, and the customer KMS key that
- * encrypts both.
+ * the media bucket for backup sessions, and two customer KMS keys: the
+ * catalog key (table, alert topic), which no agent may use, and the media
+ * key (media bucket, repository data keys), which agents use through their
+ * per-scenario media credentials.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -21,7 +23,8 @@ export interface StorageProps {
 const ACCESS_LOG_RETENTION = Duration.days(365);
 
 export class Storage extends Construct {
-  readonly key: kms.Key;
+  readonly catalogKey: kms.Key;
+  readonly mediaKey: kms.Key;
   readonly table: dynamodb.Table;
   readonly mediaBucket: s3.Bucket;
   readonly accessLogBucket: s3.Bucket;
@@ -30,8 +33,14 @@ export class Storage extends Construct {
     super(scope, id);
     const { settings } = props;
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Tidemark: encrypts the table, the media bucket and the alert topic',
+    this.catalogKey = new kms.Key(this, 'Key', {
+      description: 'Tidemark catalog: encrypts the table and the alert topic (never granted to agents)',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Backups stay readable only while this key lives: kept with the bucket, never with the stack.
+    this.mediaKey = new kms.Key(this, 'MediaKey', {
+      description: 'Tidemark media: encrypts the media bucket and wraps the repository data keys',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -43,7 +52,7 @@ export class Storage extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: this.key,
+      encryptionKey: this.catalogKey,
       timeToLiveAttribute: TABLE_TTL_ATTRIBUTE,
       // The table is the catalog of every backup: never dropped with the stack.
       removalPolicy: RemovalPolicy.RETAIN,
@@ -77,7 +86,7 @@ export class Storage extends Construct {
     this.mediaBucket = new s3.Bucket(this, 'MediaBucket', {
       versioned: true,
       encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.key,
+      encryptionKey: this.mediaKey,
       // One data key per bucket instead of per object: far fewer KMS calls for many small packs.
       bucketKeyEnabled: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,

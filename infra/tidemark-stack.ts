@@ -36,21 +36,21 @@ export class TidemarkStack extends Stack {
     const settings = readSettings(this);
 
     this.storage = new Storage(this, 'Storage', { settings });
-    const { table, mediaBucket, key } = this.storage;
+    const { table, mediaBucket, catalogKey, mediaKey } = this.storage;
 
     // What every function may know: where the data lives.
     const dataEnvironment: Partial<Record<EnvName, string>> = {
       [ENV.tableName]: table.tableName,
       [ENV.mediaBucket]: mediaBucket.bucketName,
-      [ENV.mediaKeyId]: key.keyArn,
+      [ENV.mediaKeyId]: mediaKey.keyArn,
     };
 
     // The alert topic comes first: the workflows' last steps publish job alerts to it.
-    this.alerts = new Alerts(this, 'Alerts', { key });
+    this.alerts = new Alerts(this, 'Alerts', { key: catalogKey });
     this.workflows = new Workflows(this, 'Workflows', {
       table,
       mediaBucket,
-      key,
+      mediaKey,
       alertTopic: this.alerts.topic,
       environment: { ...dataEnvironment, [ENV.alertsTopicArn]: this.alerts.topic.topicArn },
     });
@@ -59,7 +59,8 @@ export class TidemarkStack extends Stack {
 
     this.schedulerRole = new SchedulerRole(this, 'Scheduler', { backupStateMachine });
 
-    // What POST /agent/credentials hands agents, narrowed per scenario by a session policy there.
+    // What POST /agent/credentials hands agents, narrowed per scenario and purpose by a session policy
+    // there. Its trust policy is set below, once the credentials function's role exists.
     this.agentDataRole = new iam.Role(this, 'AgentDataRole', {
       assumedBy: new iam.AccountRootPrincipal(),
       description:
@@ -68,14 +69,7 @@ export class TidemarkStack extends Stack {
     });
     this.agentDataRole.addToPolicy(
       new iam.PolicyStatement({
-        actions: [
-          's3:GetObject',
-          's3:PutObject',
-          's3:PutObjectTagging',
-          's3:DeleteObject',
-          's3:AbortMultipartUpload',
-          's3:RestoreObject',
-        ],
+        actions: ['s3:GetObject', 's3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'],
         resources: [mediaBucket.arnForObjects('repos/*')],
       }),
     );
@@ -86,7 +80,8 @@ export class TidemarkStack extends Stack {
         conditions: { StringLike: { 's3:prefix': ['repos/*'] } },
       }),
     );
-    key.grant(this.agentDataRole, 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt');
+    // The media key only: the catalog key never reaches an agent.
+    mediaKey.grant(this.agentDataRole, 'kms:GenerateDataKey', 'kms:Decrypt');
 
     this.api = new Api(this, 'Api', {
       table,
@@ -105,14 +100,13 @@ export class TidemarkStack extends Stack {
     // Agents' alerts (lost connection, queue overflow) reach operators through the alert topic.
     const postEvents = this.api.routeFunctions.get('POST /agent/events');
     if (postEvents) this.alerts.topic.grantPublish(postEvents);
-    const credentials = this.api.routeFunctions.get('POST /agent/credentials');
-    if (credentials?.role) this.agentDataRole.grantAssumeRole(credentials.role);
+    this.trustOnlyCredentialsFunction();
     // Canceling a job stops its execution, so the route itself raises the job_canceled alert.
     const cancelJob = this.api.routeFunctions.get('POST /jobs/{jobId}/cancel');
     if (cancelJob) this.alerts.topic.grantPublish(cancelJob);
 
     // Restore by tree and by query read the sessions' file-name indexes from the media bucket.
-    grantNameIndexReads(this.api, { bucket: mediaBucket, key });
+    grantNameIndexReads(this.api, { bucket: mediaBucket, key: mediaKey });
 
     grantJobRoutes(this.api, {
       backup: backupStateMachine,
@@ -127,5 +121,16 @@ export class TidemarkStack extends Stack {
     new CfnOutput(this, 'RestoreStateMachineArn', { value: restoreStateMachine.stateMachineArn });
 
     if (props.acknowledgeNagFindings ?? true) applyNagSuppressions(this);
+  }
+
+  /** Only the POST /agent/credentials function may assume the agent data role: not the account, not a host. */
+  private trustOnlyCredentialsFunction(): void {
+    const role = this.api.routeFunctions.get('POST /agent/credentials')?.role;
+    if (!role) throw new Error('no function serves POST /agent/credentials');
+    this.agentDataRole.grantAssumeRole(role);
+    const trust = new iam.PolicyDocument({
+      statements: [new iam.PolicyStatement({ actions: ['sts:AssumeRole'], principals: [role] })],
+    });
+    (this.agentDataRole.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument = trust;
   }
 }

@@ -19,7 +19,8 @@ import { createFunction, LOG_RETENTION } from './lambda-function.js';
 export interface WorkflowsProps {
   table: dynamodb.ITable;
   mediaBucket: s3.IBucket;
-  key: kms.IKey;
+  /** The media key: restore planning reads repository objects encrypted with it. */
+  mediaKey: kms.IKey;
   alertTopic: sns.ITopic;
   environment: Partial<Record<EnvName, string>>;
 }
@@ -120,7 +121,7 @@ export class Workflows extends Construct {
         conditions: { StringLike: { 's3:prefix': ['repos/*'] } },
       }),
     );
-    props.key.grantDecrypt(this.resolveRestore);
+    props.mediaKey.grantDecrypt(this.resolveRestore);
     objects(this.requestRetrieval, ['s3:RestoreObject']);
     objects(this.checkRetrieval, ['s3:GetObject']);
     props.alertTopic.grantPublish(this.finishBackupJob);

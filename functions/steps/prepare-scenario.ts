@@ -18,6 +18,7 @@ import { resolveScenarioHosts } from '../api/scenarios/scenario-hosts.js';
 import { getJob } from '../repositories/jobs.js';
 import { acquireLock } from '../repositories/locks.js';
 import { findScenario } from '../repositories/scenarios.js';
+import { listSessions } from '../repositories/sessions.js';
 import { HostScope } from '../shared/host-scope.js';
 import { stepHandler } from '../shared/step-handler.js';
 import { markScheduledRunActive } from './scheduled-run.js';
@@ -92,6 +93,7 @@ export const handler = stepHandler(Input, async ({ jobId, scenarioId, scenarioNa
       bucket: requireEnv(ENV.mediaBucket),
       prefix: repositoryPrefixOf(scenario.id),
       kmsKeyId: requireEnv(ENV.mediaKeyId),
+      cataloged: (await listSessions({ scenarioId: scenario.id }, 1)).sessions.length > 0,
     },
     refArgs: ref,
     snapshotArgs: { ...ref, jobId },

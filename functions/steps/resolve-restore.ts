@@ -158,6 +158,7 @@ export const handler = stepHandler(RestoreJobInput, async (input) => {
       bucket: session.media.bucket,
       prefix: repositoryPrefixOf(scenario.id),
       kmsKeyId: requireEnv(ENV.mediaKeyId),
+      cataloged: true,
     },
     sessionNumber: session.number,
     ...(paths ? { paths } : {}),

@@ -24,7 +24,7 @@ function statementsOfFunction(json: CfnTemplate, fn: CfnResource): Record<string
 describe('name-index readers', () => {
   const { json } = synth();
   const [bucketId] = onlyResource(json, 'AWS::S3::Bucket', 'StorageMediaBucket');
-  const [keyId] = onlyResource(json, 'AWS::KMS::Key', 'StorageKey');
+  const [keyId] = onlyResource(json, 'AWS::KMS::Key', 'StorageMediaKey');
   const functions = resourcesOf(json, 'AWS::Lambda::Function');
 
   it.each(READERS)(

@@ -6,17 +6,25 @@ import { buildApp } from '../../infra/build-stack.js';
 import { onlyResource, propertyOf, resourcesOf, synth } from './synth.js';
 
 const { template, json } = synth();
-const [keyId] = onlyResource(json, 'AWS::KMS::Key');
-const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+const [catalogKeyId] = onlyResource(json, 'AWS::KMS::Key', 'StorageKey');
+const [mediaKeyId] = onlyResource(json, 'AWS::KMS::Key', 'StorageMediaKey');
+const catalogKeyArn = { 'Fn::GetAtt': [catalogKeyId, 'Arn'] };
+const mediaKeyArn = { 'Fn::GetAtt': [mediaKeyId, 'Arn'] };
 const [mediaBucketId, mediaBucket] = onlyResource(json, 'AWS::S3::Bucket', 'StorageMediaBucket');
 const [accessLogBucketId] = onlyResource(json, 'AWS::S3::Bucket', 'StorageAccessLogBucket');
 
-describe('KMS key', () => {
-  it('rotates and is kept when the stack goes', () => {
-    template.hasResource('AWS::KMS::Key', {
-      Properties: Match.objectLike({ EnableKeyRotation: true }),
-      DeletionPolicy: 'Retain',
-    });
+describe('KMS keys', () => {
+  it('are two, the catalog key and the media key, both rotating and kept when the stack goes', () => {
+    expect(
+      resourcesOf(json, 'AWS::KMS::Key')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([catalogKeyId, mediaKeyId].sort());
+    for (const id of [catalogKeyId, mediaKeyId])
+      expect(json.Resources[id]).toMatchObject({
+        Properties: { EnableKeyRotation: true },
+        DeletionPolicy: 'Retain',
+      });
   });
 });
 
@@ -61,7 +69,11 @@ describe('table', () => {
     expect(props.BillingMode).toBe('PAY_PER_REQUEST');
     expect(props.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     expect(props.TimeToLiveSpecification).toEqual({ AttributeName: TABLE_TTL_ATTRIBUTE, Enabled: true });
-    expect(props.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn });
+    expect(props.SSESpecification).toEqual({
+      SSEEnabled: true,
+      SSEType: 'KMS',
+      KMSMasterKeyId: catalogKeyArn,
+    });
     expect(table.DeletionPolicy).toBe('Retain');
   });
 });
@@ -75,7 +87,7 @@ describe('media bucket', () => {
       ServerSideEncryptionConfiguration: [
         {
           BucketKeyEnabled: true,
-          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: mediaKeyArn },
         },
       ],
     });
@@ -163,7 +175,7 @@ describe('access-log bucket', () => {
 
 describe('alert topic', () => {
   it('is encrypted with the customer key and only takes TLS publishes', () => {
-    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: catalogKeyArn });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([

@@ -226,6 +226,8 @@ describe('backup workflow, run locally', () => {
       bucket: process.env[ENV.mediaBucket],
       prefix: `repos/${w.scenarioId}`,
       kmsKeyId: process.env[ENV.mediaKeyId],
+      // The first backup of the scenario: the agent may create the repository.
+      cataloged: false,
     });
     expect(backup.snapshotId).toBe('snap-1');
     expect(backup.sessions.map((s) => s.entity)).toEqual([

@@ -1,10 +1,11 @@
 /**
  * POST /agent/credentials: short-lived AWS credentials for an agent's data
- * path, limited to one scenario's repository (`repos/<scenarioId>/*` of the
- * media bucket) and the media key by an inline session policy on top of the
- * agent data role. Only the scenario's master or replicas may ask, or the
- * destination host of an active restore job of that scenario (403 otherwise).
- * The secret goes back in the response only; it is never logged or stored.
+ * path, limited by an inline session policy (core/media-session-policy.ts)
+ * to one scenario's repository and to what the purpose needs. A backup is
+ * for the scenario's replicas only (the master never needs media); a restore
+ * is for the destination host of the active restore job named in the
+ * request, read only. Anyone else gets 403. The secret goes back in the
+ * response only; it is never logged or stored.
  */
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import {
@@ -16,6 +17,7 @@ import { clients } from '../../../core/aws-clients.js';
 import { ENV, requireEnv } from '../../../core/environment.js';
 import { TidemarkError } from '../../../core/error-catalogue.js';
 import type { Job } from '../../../core/job.js';
+import { mediaSessionPolicy } from '../../../core/media-session-policy.js';
 import type { Scenario } from '../../../core/scenario.js';
 import { getHost } from '../../repositories/hosts.js';
 import { getJob } from '../../repositories/jobs.js';
@@ -33,61 +35,52 @@ function restoreDestinationOf(job: Job, scenario: Scenario): string | undefined 
   return (job.restore.to === 'original' ? undefined : job.restore.host)?.toLowerCase() ?? scenario.master;
 }
 
-/** The session policy: the intersection with the role's own policy is what the credentials may do. */
-export function sessionPolicyOf(bucket: string, scenarioId: string, keyArn: string): string {
-  const prefix = repositoryPrefixOf(scenarioId);
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Action: [
-          's3:GetObject',
-          's3:PutObject',
-          's3:PutObjectTagging',
-          's3:DeleteObject',
-          's3:AbortMultipartUpload',
-          's3:RestoreObject',
-        ],
-        Resource: `arn:aws:s3:::${bucket}/${prefix}/*`,
-      },
-      {
-        Effect: 'Allow',
-        Action: 's3:ListBucket',
-        Resource: `arn:aws:s3:::${bucket}`,
-        Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
-      },
-      { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'], Resource: keyArn },
-    ],
-  });
+/** Why `hostName` may not have credentials of `request.purpose` for `scenario`, or undefined when it may. */
+async function refusalOf(
+  hostName: string,
+  scenario: Scenario,
+  request: MediaCredentialsRequest,
+): Promise<{ message: string; field: string } | undefined> {
+  if (request.purpose === 'backup') {
+    if (scenario.replicas.some((replica) => replica.host === hostName)) return undefined;
+    return {
+      message: `host ${hostName} is no replica of scenario ${scenario.name}: only a replica backs it up`,
+      field: 'scenarioId',
+    };
+  }
+  if (!request.jobId)
+    return { message: 'restore credentials name the restore job (jobId) they are for', field: 'jobId' };
+  const job = await getJob(request.jobId);
+  if (job && restoreDestinationOf(job, scenario) === hostName) return undefined;
+  return {
+    message: `host ${hostName} is no destination of an active restore job ${request.jobId} of scenario ${scenario.name}`,
+    field: 'jobId',
+  };
 }
 
 export const handler = httpHandler({ body: MediaCredentialsRequest }, async ({ body, principal }) => {
   const hostId = agentHostId(principal);
   const host = await getHost(hostId);
   const scenario = await requireScenario(body.scenarioId);
-  const participants = [scenario.master, ...scenario.replicas.map((replica) => replica.host)];
-  let allowed = host !== undefined && participants.includes(host.name);
-  if (!allowed && host && body.jobId) {
-    const job = await getJob(body.jobId);
-    allowed = job !== undefined && restoreDestinationOf(job, scenario) === host.name;
-  }
-  if (!allowed) {
-    throw new TidemarkError(
-      'Forbidden',
-      `host ${host?.name ?? hostId} takes no part in scenario ${scenario.name} and is no destination of an active restore of it`,
-      403,
-      'scenarioId',
-    );
-  }
+  const refusal = host
+    ? await refusalOf(host.name, scenario, body)
+    : { message: `host ${hostId} is not enrolled`, field: 'scenarioId' };
+  if (refusal) throw new TidemarkError('Forbidden', refusal.message, 403, refusal.field);
   const bucket = requireEnv(ENV.mediaBucket);
   const kmsKeyId = requireEnv(ENV.mediaKeyId);
+  const region = await clients.sts().config.region();
   const { Credentials } = await clients.sts().send(
     new AssumeRoleCommand({
       RoleArn: requireEnv(ENV.agentDataRoleArn),
-      RoleSessionName: `tidemark-${hostId}`.slice(0, 64),
+      RoleSessionName: `tidemark-${body.purpose}-${hostId}`.slice(0, 64),
       DurationSeconds: CREDENTIAL_SECONDS,
-      Policy: sessionPolicyOf(bucket, scenario.id, kmsKeyId),
+      Policy: mediaSessionPolicy({
+        purpose: body.purpose,
+        bucket,
+        scenarioId: scenario.id,
+        keyArn: kmsKeyId,
+        region,
+      }),
     }),
   );
   if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey || !Credentials.SessionToken) {
@@ -98,7 +91,7 @@ export const handler = httpHandler({ body: MediaCredentialsRequest }, async ({ b
     secretAccessKey: Credentials.SecretAccessKey,
     sessionToken: Credentials.SessionToken,
     expiration: (Credentials.Expiration ?? new Date(Date.now() + CREDENTIAL_SECONDS * 1000)).toISOString(),
-    region: await clients.sts().config.region(),
+    region,
     bucket,
     prefix: repositoryPrefixOf(scenario.id),
     kmsKeyId,
