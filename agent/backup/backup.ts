@@ -182,7 +182,15 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         const out = await sealedSlots.acquire();
         try {
           const lengths = await pool
-            .run<number[]>({ op: 'seal', key, codec: repo.config.compression, data, ranges: fresh, out })
+            .run<number[]>({
+              op: 'seal',
+              key,
+              codec: repo.config.compression,
+              data,
+              ranges: fresh,
+              hashes,
+              out,
+            })
             .finally(release);
           let offset = 0;
           const blobs: SealedBlob[] = lengths.map((length, i) => {
@@ -339,7 +347,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
     stats,
     parent: parent?.session,
   };
-  await repo.storage.put(keys.manifest(session), repo.sealJson(root));
+  await repo.storage.put(keys.manifest(session), repo.sealJson(root, keys.manifest(session)));
   const manifest: Manifest = { ...root, entries };
   await options.commit?.(manifest);
   return { session, manifest, packs: packer.done.length, indexFile };

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { decompressBlob } from './compression.js';
 import { RepositoryCorrupted } from './corruption.js';
+import { blobName } from './repo-key.js';
 import type { Repository } from './repository.js';
 
 export async function verifyBlob(
@@ -16,7 +17,7 @@ export async function verifyBlob(
 ): Promise<Buffer> {
   let data: Buffer;
   try {
-    data = await decompressBlob(repo.key.open(sealed, `chunk ${hash}`));
+    data = await decompressBlob(repo.key.open(sealed, blobName(hash), `chunk ${hash}`));
   } catch (error) {
     throw new RepositoryCorrupted(`chunk ${hash} in pack ${pack} is corrupted: ${(error as Error).message}`);
   }

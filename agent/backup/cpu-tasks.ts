@@ -3,6 +3,7 @@ import type { RangeBlob } from '../restore/blob-writer.js';
 import type { CreateItem, PlaceItem } from '../restore/file-batches.js';
 import type { ChunkCodec } from './compression.js';
 import type { ChunkerParams } from './gear-chunker.js';
+import type { WorkerKey } from './repo-key.js';
 
 /**
  * The backup's tasks work on shared slots (shared-slots.ts): `data` and `out` are views of
@@ -14,16 +15,18 @@ export type CpuTask =
   | {
       /** Compresses and encrypts `data`'s `ranges` into `out`, one after another; answers their lengths. */
       op: 'seal';
-      key: Uint8Array;
+      key: WorkerKey;
       codec: ChunkCodec;
       data: Uint8Array;
       ranges: Array<[start: number, end: number]>;
+      /** The SHA-256 of each range's chunk: its name, sealed with it. */
+      hashes: string[];
       out: Uint8Array;
     }
   | { op: 'hash'; data: Uint8Array }
   | { op: 'createFiles'; items: CreateItem[] }
   | { op: 'placeFiles'; items: PlaceItem[] }
-  | { op: 'restoreBlobs'; key: Uint8Array; data: Uint8Array; blobs: RangeBlob[] };
+  | { op: 'restoreBlobs'; key: WorkerKey; data: Uint8Array; blobs: RangeBlob[] };
 
 /**
  * The ArrayBuffers under `views` that may move to the other thread instead of being copied. Node

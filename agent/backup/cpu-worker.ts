@@ -14,7 +14,7 @@ import { createFiles, placeFiles } from '../restore/file-batches.js';
 import { compressChunk } from './compression.js';
 import type { CpuTask } from './cpu-tasks.js';
 import { type ChunkerParams, GearChunker } from './gear-chunker.js';
-import { RepoKey } from './repo-key.js';
+import { blobName, RepoKey } from './repo-key.js';
 import { cutSegment } from './segment-cut.js';
 import { readAndCutBatch } from './small-files.js';
 
@@ -43,14 +43,15 @@ async function run(task: CpuTask): Promise<unknown> {
       return readAndCutBatch(task.paths, task.sizes, chunkerFor(task.chunker), data);
     }
     case 'seal': {
-      const key = new RepoKey(Buffer.from(task.key));
+      const key = RepoKey.forWorker(task.key);
       const data = asBuffer(task.data);
       const out = asBuffer(task.out);
       // One chunk at a time: zstd runs on libuv's thread pool, and this worker is one of the pool's slots.
       const lengths: number[] = [];
       let at = 0;
-      for (const [start, end] of task.ranges) {
-        const length = key.sealInto(await compressChunk(data.subarray(start, end), task.codec), out, at);
+      for (const [i, [start, end]] of task.ranges.entries()) {
+        const chunk = await compressChunk(data.subarray(start, end), task.codec);
+        const length = key.sealInto(chunk, out, at, blobName(task.hashes[i] as string));
         lengths.push(length);
         at += length;
       }
@@ -67,7 +68,7 @@ async function run(task: CpuTask): Promise<unknown> {
       placeFiles(task.items);
       return null;
     case 'restoreBlobs': {
-      const key = new RepoKey(Buffer.from(task.key));
+      const key = RepoKey.forWorker(task.key);
       const data = asBuffer(task.data);
       return await writeRangeBlobs(key, data, task.blobs);
     }

@@ -19,6 +19,7 @@ import { packShorterThanIndex, RepositoryCorrupted } from './corruption.js';
 import { Limiter } from './limiter.js';
 import { ManifestEntry } from './manifest-entry.js';
 import type { RepoIndex } from './repo-index.js';
+import { blobName } from './repo-key.js';
 import { keys, type Repository } from './repository.js';
 import { ObjectMissing } from './storage.js';
 
@@ -82,7 +83,11 @@ export function sealPages(
     const { json, hash } = encodePage(page);
     hashes.push(hash);
     if (known(hash)) continue;
-    fresh.push({ hash, sealed: repo.key.seal(compressDocument(json)), rawLength: json.length });
+    fresh.push({
+      hash,
+      sealed: repo.key.seal(compressDocument(json), blobName(hash)),
+      rawLength: json.length,
+    });
   }
   return { hashes, fresh };
 }

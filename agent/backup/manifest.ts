@@ -56,7 +56,7 @@ export type Manifest = z.infer<typeof ManifestHeader> & {
 /** The root alone: enough to tell whose session it is without reading its pages. */
 export async function readManifestRoot(repo: Repository, session: string): Promise<ManifestRoot> {
   const sealed = await repo.storage.get(keys.manifest(session));
-  return ManifestRoot.parse(repo.openJson(sealed, `manifest of session ${session}`));
+  return ManifestRoot.parse(repo.openJson(sealed, keys.manifest(session), `manifest of session ${session}`));
 }
 
 /** A root with its entries; `index` locates the pages (loaded here when not given). */

@@ -67,7 +67,7 @@ export class RepoIndex {
     const loaded = await Promise.all(
       objects.map(async (object) => {
         const name = object.key.slice('index/'.length);
-        const raw = repo.openJson(await repo.storage.get(object.key), `index file ${name}`);
+        const raw = repo.openJson(await repo.storage.get(object.key), keys.index(name), `index file ${name}`);
         return { name, file: IndexFile.parse(raw) };
       }),
     );
@@ -79,6 +79,6 @@ export class RepoIndex {
 /** Writes an index file for packs a backup (or gc) produced; returns its name. */
 export async function writeIndexFile(repo: Repository, file: IndexFile): Promise<string> {
   const name = randomUUID();
-  await repo.storage.put(keys.index(name), repo.sealJson(file));
+  await repo.storage.put(keys.index(name), repo.sealJson(file, keys.index(name)));
   return name;
 }

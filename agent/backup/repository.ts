@@ -3,6 +3,10 @@
  * only plain-text object; it holds the KMS-wrapped data key and a key check
  * (a known text sealed with the data key), so opening a repository with the
  * wrong key fails at once with a clear message instead of on the first pack.
+ * In a version 2 config the key check is sealed over every other field of
+ * the config, so a changed id, key id, compression or chunker is refused
+ * too, and every blob is bound to the repository id and its name
+ * (repo-key.ts). Version 1 repositories open as before.
  */
 import { randomUUID } from 'node:crypto';
 import { brotliDecompressSync } from 'node:zlib';
@@ -17,7 +21,8 @@ import { ObjectMissing, type StorageBackend } from './storage.js';
 const KEY_CHECK = 'tidemark repository key check v1';
 
 export const RepoConfig = z.strictObject({
-  version: z.literal(1),
+  /** 1: blobs sealed without associated data and an unauthenticated config; 2: both bound (see above). */
+  version: z.union([z.literal(1), z.literal(2)]),
   id: z.string(),
   createdAt: z.iso.datetime(),
   kmsKeyId: z.string(),
@@ -53,14 +58,30 @@ export class Repository {
     readonly key: RepoKey,
   ) {}
 
-  /** Seals a JSON document (index file, manifest root): compressed (`compressJson`), then encrypted. */
-  sealJson(value: unknown): Buffer {
-    return this.key.seal(compressJson(Buffer.from(JSON.stringify(value))));
+  /** Seals a JSON document stored at `objectKey` (index file, manifest root): compressed, then encrypted. */
+  sealJson(value: unknown, objectKey: string): Buffer {
+    return this.key.seal(compressJson(Buffer.from(JSON.stringify(value))), objectKey);
   }
 
-  openJson(sealed: Buffer, what: string): unknown {
-    return JSON.parse(brotliDecompressSync(this.key.open(sealed, what)).toString('utf8'));
+  openJson(sealed: Buffer, objectKey: string, what: string): unknown {
+    return JSON.parse(brotliDecompressSync(this.key.open(sealed, objectKey, what)).toString('utf8'));
   }
+}
+
+/** What a version 2 key check is sealed under: every config field but the check, in a fixed order. */
+function keyCheckName(config: Omit<RepoConfig, 'keyCheck'>): string {
+  const { version, id, createdAt, kmsKeyId, wrappedKey, compression, chunker } = config;
+  const fields = [
+    version,
+    id,
+    createdAt,
+    kmsKeyId,
+    wrappedKey,
+    compression,
+    chunker.minSize,
+    chunker.avgSize,
+  ];
+  return `${keys.config}:${JSON.stringify([...fields, chunker.maxSize])}`;
 }
 
 export async function initRepository(
@@ -75,17 +96,18 @@ export async function initRepository(
   if (existing)
     throw new TidemarkError('Conflict', `a repository already exists at ${storage.location}`, 409);
   const { plain, wrapped } = await wrapper.generate();
-  const key = new RepoKey(plain);
-  const config: RepoConfig = {
-    version: 1,
+  const unchecked = {
+    version: 2 as const,
     id: randomUUID(),
     createdAt: new Date().toISOString(),
     kmsKeyId: wrapper.keyId,
     wrappedKey: wrapped.toString('base64'),
-    keyCheck: key.seal(Buffer.from(KEY_CHECK)).toString('base64'),
-    compression: 'zstd',
+    compression: 'zstd' as const,
     chunker,
   };
+  const key = new RepoKey(plain, unchecked.id);
+  const keyCheck = key.seal(Buffer.from(KEY_CHECK), keyCheckName(unchecked)).toString('base64');
+  const config: RepoConfig = { ...unchecked, keyCheck };
   await storage.put(keys.config, Buffer.from(JSON.stringify(config, null, 2)));
   return new Repository(storage, config, key);
 }
@@ -115,15 +137,23 @@ export async function openRepository(storage: StorageBackend, wrapper: KeyWrappe
       403,
     );
   }
-  const key = new RepoKey(plain);
+  const config = parsed.data;
+  const bound = config.version === 2;
+  const key = new RepoKey(plain, bound ? config.id : undefined);
   try {
-    if (key.open(Buffer.from(parsed.data.keyCheck, 'base64'), 'key check').toString() !== KEY_CHECK)
-      throw new AuthenticationFailed('key check');
+    const checked = key.open(
+      Buffer.from(config.keyCheck, 'base64'),
+      bound ? keyCheckName(config) : keys.config,
+      'key check',
+    );
+    if (checked.toString() !== KEY_CHECK) throw new AuthenticationFailed('key check');
   } catch (error) {
     if (!(error instanceof AuthenticationFailed)) throw error;
     throw new TidemarkError(
       'Forbidden',
-      `wrong key for repository ${storage.location}: the key check does not authenticate`,
+      bound
+        ? `the repository config at ${storage.location} does not authenticate: it was changed, or the key is another repository's`
+        : `wrong key for repository ${storage.location}: the key check does not authenticate`,
       403,
     );
   }

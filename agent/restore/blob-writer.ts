@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { decompressBlob } from '../backup/compression.js';
-import type { RepoKey } from '../backup/repo-key.js';
+import { blobName, type RepoKey } from '../backup/repo-key.js';
 
 /** Where a chunk goes: a temp file and the offset in it. */
 export type Place = [temp: string, offset: number];
@@ -29,7 +29,9 @@ export async function writeRangeBlobs(key: RepoKey, data: Buffer, blobs: RangeBl
     for (const [i, [start, length, hash, places]] of blobs.entries()) {
       let plain: Buffer;
       try {
-        plain = await decompressBlob(key.open(data.subarray(start, start + length), `chunk ${hash}`));
+        plain = await decompressBlob(
+          key.open(data.subarray(start, start + length), blobName(hash), `chunk ${hash}`),
+        );
       } catch (error) {
         return { failed: i, error: (error as Error).message };
       }

@@ -198,7 +198,7 @@ describe('host scope', () => {
       body: { scenarioId: scenarios.B.id, purpose: 'backup' },
     });
     expect(credentials.status).toBe(403);
-    expect(credentials.body.message).toContain('takes no part in scenario Team B');
+    expect(credentials.body.message).toContain('is no replica of scenario Team B');
   });
 
   it('keeps working for team A', async () => {

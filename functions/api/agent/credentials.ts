@@ -28,11 +28,14 @@ import { httpHandler } from '../../shared/http-handler.js';
 /** Long enough for a step between heartbeats; the agent asks again before it runs out. */
 export const CREDENTIAL_SECONDS = 900;
 
-function restoreDestinationOf(job: Job, scenario: Scenario): string | undefined {
-  if (job.kind !== 'restore' || job.status !== 'active' || !job.restore) return undefined;
-  if (job.scenarios[0]?.scenarioId !== scenario.id) return undefined;
-  if (job.restore.to === 'replica') return scenario.replicas[0]?.host;
-  return (job.restore.to === 'original' ? undefined : job.restore.host)?.toLowerCase() ?? scenario.master;
+/** The hosts an active restore job writes on: its destination and, for a restore into the replica, the master (flow back). */
+function restoreDestinationsOf(job: Job, scenario: Scenario): string[] {
+  if (job.kind !== 'restore' || job.status !== 'active' || !job.restore) return [];
+  if (job.scenarios[0]?.scenarioId !== scenario.id) return [];
+  const to = job.restore.to ?? 'alternate';
+  if (to === 'replica') return [scenario.replicas[0]?.host, scenario.master].filter((h) => h !== undefined);
+  if (to === 'original') return [scenario.master];
+  return [job.restore.host?.toLowerCase() ?? scenario.master];
 }
 
 /** Why `hostName` may not have credentials of `request.purpose` for `scenario`, or undefined when it may. */
@@ -51,7 +54,7 @@ async function refusalOf(
   if (!request.jobId)
     return { message: 'restore credentials name the restore job (jobId) they are for', field: 'jobId' };
   const job = await getJob(request.jobId);
-  if (job && restoreDestinationOf(job, scenario) === hostName) return undefined;
+  if (job && restoreDestinationsOf(job, scenario).includes(hostName)) return undefined;
   return {
     message: `host ${hostName} is no destination of an active restore job ${request.jobId} of scenario ${scenario.name}`,
     field: 'jobId',

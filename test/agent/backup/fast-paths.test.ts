@@ -21,7 +21,14 @@ import {
 import { DirectoryView } from '../../../agent/backup/directory-view.js';
 import { KmsKeyWrapper } from '../../../agent/backup/key-wrapper.js';
 import { RepoIndex } from '../../../agent/backup/repo-index.js';
-import { initRepository, keys, openRepository, type Repository } from '../../../agent/backup/repository.js';
+import { blobName, RepoKey } from '../../../agent/backup/repo-key.js';
+import {
+  DEFAULT_CHUNKER,
+  initRepository,
+  keys,
+  openRepository,
+  type Repository,
+} from '../../../agent/backup/repository.js';
 import type { ViewStat } from '../../../agent/backup/snapshot-view.js';
 import type { StorageBackend, StoredObject } from '../../../agent/backup/storage.js';
 import { LocalDirectoryStorage } from '../../../agent/backup/storage-local.js';
@@ -364,7 +371,7 @@ async function storedKinds(repo: Repository): Promise<Set<number>> {
   const kinds = new Set<number>();
   for (const [hash, { pack, offset, length }] of (await RepoIndex.load(repo)).blobs) {
     const sealed = await repo.storage.getRange(keys.pack(pack), offset, length);
-    kinds.add(repo.key.open(sealed, hash)[0] as number);
+    kinds.add(repo.key.open(sealed, blobName(hash))[0] as number);
   }
   return kinds;
 }
@@ -383,14 +390,26 @@ describe('repository formats', () => {
     await expectRestored(repo, session, path.join(work, 'restore-zstd'));
   });
 
-  it('a repository made before zstd (config brotli-1) keeps brotli and restores as before', async () => {
+  it('a repository made before zstd (config version 1, brotli-1) keeps brotli, unbound seals, and restores as before', async () => {
     const storage = new LocalDirectoryStorage(path.join(work, 'brotli'));
     const wrapper = new KmsKeyWrapper(cloud.kmsKeyId);
-    await initRepository(storage, wrapper);
-    // The config as an agent before zstd wrote it.
-    const config = JSON.parse((await storage.get(keys.config)).toString('utf8')) as Record<string, unknown>;
-    await storage.put(keys.config, Buffer.from(JSON.stringify({ ...config, compression: 'brotli-1' })));
+    // The config as an agent before zstd and bound seals wrote it: version 1, key check without associated data.
+    const { plain, wrapped } = await wrapper.generate();
+    const legacyConfig = {
+      version: 1,
+      id: 'legacy-repository',
+      createdAt: new Date().toISOString(),
+      kmsKeyId: wrapper.keyId,
+      wrappedKey: wrapped.toString('base64'),
+      keyCheck: new RepoKey(plain)
+        .seal(Buffer.from('tidemark repository key check v1'), keys.config)
+        .toString('base64'),
+      compression: 'brotli-1',
+      chunker: DEFAULT_CHUNKER,
+    };
+    await storage.put(keys.config, Buffer.from(JSON.stringify(legacyConfig)));
     const repo = await openRepository(storage, wrapper);
+    expect(repo.key.binding).toBeUndefined();
     const { session } = await runBackup({
       repo,
       view: new DirectoryView(),

@@ -147,7 +147,7 @@ describe('manifest pages', () => {
       xattrs: 'not-recorded',
       stats: { files: 10, bytes: 0, newChunks: 0, newBytes: 0, storedBytes: 0, reusedChunks: 0 },
     };
-    await repo.storage.put(keys.manifest('old'), repo.sealJson(root));
+    await repo.storage.put(keys.manifest('old'), repo.sealJson(root, keys.manifest('old')));
     const manifest = await readManifest(repo, 'old', new RepoIndex());
     expect(manifest.version).toBe(1);
     expect(manifest.entries).toEqual(entries.slice(0, 10));

@@ -159,7 +159,7 @@ describe('corruption and keys', () => {
   it('refuses an index file whose blob entries are malformed, naming the field', async () => {
     const repo = await freshRepo('bad-index');
     const good = { version: 1, packs: [{ id: 'a'.repeat(64), blobs: [['b'.repeat(64), 0, 100, 200]] }] };
-    await repo.storage.put('index/good', repo.sealJson(good));
+    await repo.storage.put('index/good', repo.sealJson(good, 'index/good'));
     expect((await RepoIndex.load(repo)).has('b'.repeat(64))).toBe(true);
     for (const blobs of [
       [['b'.repeat(64), 0, 100]],
@@ -169,7 +169,7 @@ describe('corruption and keys', () => {
     ]) {
       await repo.storage.put(
         'index/bad',
-        repo.sealJson({ version: 1, packs: [{ id: 'c'.repeat(64), blobs }] }),
+        repo.sealJson({ version: 1, packs: [{ id: 'c'.repeat(64), blobs }] }, 'index/bad'),
       );
       await expect(RepoIndex.load(repo)).rejects.toThrow(
         /blobs must be \[hash, offset, length, plain length\]/,
@@ -196,7 +196,7 @@ describe('corruption and keys', () => {
     expect(error).toBeInstanceOf(TidemarkError);
     expect(error.code).toBe('Forbidden');
     expect(error.message).toMatch(
-      /^wrong key for repository file:\/\/.*: the key check does not authenticate$/,
+      /^the repository config at file:\/\/.* does not authenticate: it was changed, or the key is another repository's$/,
     );
     await writeFile(configPath, original);
   });
