@@ -74,7 +74,7 @@ export async function runQueryBenchmark(): Promise<void> {
         encryptionKeyId: 'bench-key',
         applicationConsistent: false,
       });
-      const nameIndex = await writeNameIndex(media, s, files);
+      const nameIndex = await writeNameIndex('s-bench', media, s, files);
       await commitSession(s, {
         endedAt: new Date().toISOString(),
         bytes: 0,

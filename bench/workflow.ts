@@ -90,7 +90,9 @@ export async function runWorkflowBenchmark(): Promise<void> {
               startedAt: now,
               endedAt: now,
               encryptionKeyId: 'k',
-              nameIndex: await writeNameIndex(media, planned.number, [`${planned.entity.paths[0]}/f`]),
+              nameIndex: await writeNameIndex(backup.scenario.id, media, planned.number, [
+                `${planned.entity.paths[0]}/f`,
+              ]),
             };
           }),
         ),

@@ -2,8 +2,10 @@
  * What the catalog routes that read file-name indexes (restore by tree and
  * by query) may do beyond the table: read the index objects of the media
  * bucket (`<prefix>/sessions/<number>/names`, nothing else: not packs, not
- * manifests) and decrypt them with the media key, only through S3. They also
- * get the memory a decoded million-name index needs.
+ * manifests), decrypt them with the media key through S3, and unwrap the
+ * data keys of the indexes' own envelopes (encryption context
+ * `tidemark:content = name-index`), never a repository key. They also get
+ * the memory a decoded million-name index needs.
  */
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +13,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { NAME_INDEX_CONTEXT } from '../core/file-index/name-index-envelope.js';
 import { type Api, routeKey } from './api.js';
 
 /** The routes that load name indexes from S3 (functions/repositories/file-index.ts). */
@@ -53,6 +56,15 @@ export function grantNameIndexReads(api: Api, media: { bucket: s3.IBucket; key: 
         actions: ['kms:Decrypt'],
         resources: [media.key.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [media.key.keyArn],
+        conditions: {
+          StringEquals: { [`kms:EncryptionContext:${NAME_INDEX_CONTEXT.key}`]: NAME_INDEX_CONTEXT.value },
+        },
       }),
     );
     // Routes share one memory size in infra/api.ts; these two need more (see above).

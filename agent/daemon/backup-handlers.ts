@@ -57,7 +57,11 @@ async function backUpSession(context: SessionContext, planned: PlannedSession): 
     entity: planned.entity.name,
     session: String(planned.number),
   });
-  const nameIndex = await uploadNameIndex(context.access.s3, media, planned.number, manifest);
+  const nameIndex = await uploadNameIndex(
+    { ...context.access, keyId: repo.config.kmsKeyId, scenarioId: scenario.id, media },
+    planned.number,
+    manifest,
+  );
   return {
     number: planned.number,
     entity: planned.entity.name,

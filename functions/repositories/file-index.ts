@@ -1,15 +1,18 @@
 /**
  * File-name indexes of committed sessions in S3 (see docs/file-index.md):
- * written once when a session is committed, then only read. A warm function
- * keeps decoded indexes in memory (they never change, so the cache needs no
- * invalidation), bounded by a total count of names.
+ * written once by the agent that backed the session up, encrypted on its
+ * host (core/file-index/name-index-envelope.ts), then only read. A warm
+ * function keeps decoded indexes in memory (they never change, so the cache
+ * needs no invalidation), bounded by a total count of names.
  */
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { clients } from '../../core/aws-clients.js';
+import { ENV, requireEnv } from '../../core/environment.js';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import { NameIndex } from '../../core/file-index/name-index.js';
 import { buildNameIndex, decodeNameIndex, encodeNameIndex } from '../../core/file-index/name-index-codec.js';
+import { openNameIndex, sealNameIndex } from '../../core/file-index/name-index-envelope.js';
 import type { CompiledPattern } from '../../core/file-index/wildcard.js';
 import { type Media, nameIndexKey, type Session } from '../../core/session.js';
 
@@ -21,16 +24,25 @@ const LOAD_CONCURRENCY = 16;
 const cache = new Map<string, NameIndex>();
 let cachedNames = 0;
 
-/** Writes a session's name index and returns what its catalog item records of it. */
+/**
+ * Writes a session's name index as the agent does (agent/daemon/name-index-upload.ts) and returns
+ * what its catalog item records of it: for tools and tests that catalog sessions without an agent.
+ */
 export async function writeNameIndex(
+  scenarioId: string,
   media: Media,
   number: number,
   files: Iterable<string>,
   directories: Iterable<string> = [],
 ): Promise<NonNullable<Session['nameIndex']>> {
   const data = buildNameIndex(files, directories);
-  const body = encodeNameIndex(data);
   const key = nameIndexKey(media, number);
+  const body = await sealNameIndex(encodeNameIndex(data), {
+    kms: clients.kms(),
+    keyId: requireEnv(ENV.mediaKeyId),
+    scenarioId,
+    objectKey: key,
+  });
   await clients.s3().send(
     new PutObjectCommand({
       Bucket: media.bucket,
@@ -75,7 +87,12 @@ export async function loadNameIndex(session: Session): Promise<NameIndex> {
       500,
     );
   }
-  const index = new NameIndex(decodeNameIndex(bytes));
+  const plain = await openNameIndex(bytes, {
+    kms: clients.kms(),
+    scenarioId: session.scenarioId,
+    objectKey: ref.key,
+  });
+  const index = new NameIndex(decodeNameIndex(plain));
   remember(cacheKey, index);
   return index;
 }

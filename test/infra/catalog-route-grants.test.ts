@@ -28,7 +28,7 @@ describe('name-index readers', () => {
   const functions = resourcesOf(json, 'AWS::Lambda::Function');
 
   it.each(READERS)(
-    '%s may read index objects and decrypt them through S3 only, with more memory',
+    '%s may read index objects, decrypt them through S3 and unwrap index keys only, with more memory',
     (entry) => {
       const found = functions.find(([, fn]) => entryOf(fn) === entry);
       if (!found) throw new Error(`no function runs ${entry}`);
@@ -51,6 +51,16 @@ describe('name-index readers', () => {
           },
         },
       });
+      // The index envelopes' data keys, and no other key made under the media key (repository keys lack this context).
+      expect(statements).toContainEqual({
+        Action: 'kms:Decrypt',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+        Condition: { StringEquals: { 'kms:EncryptionContext:tidemark:content': 'name-index' } },
+      });
+      const onMediaKey = statements.filter((statement) => JSON.stringify(statement.Resource).includes(keyId));
+      expect(onMediaKey).toHaveLength(2);
+      expect(onMediaKey.every((statement) => statement.Condition !== undefined)).toBe(true);
       expect(found[1].Properties?.MemorySize).toBe(NAME_INDEX_MEMORY_MB);
     },
   );

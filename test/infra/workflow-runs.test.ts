@@ -468,7 +468,7 @@ async function committedSession(w: World, files: string[], coldPacks = 0) {
     bytes: 10,
     files: files.length,
     directories: 1,
-    nameIndex: await writeNameIndex(media, number, files),
+    nameIndex: await writeNameIndex(w.scenarioId, media, number, files),
   });
   for (let i = 0; i < coldPacks; i++) {
     await clients.s3().send(

@@ -75,7 +75,9 @@ async function scenarioOf(team: 'A' | 'B') {
     encryptionKeyId: 'wrapped-key-1',
     applicationConsistent: false,
   });
-  const nameIndex = await writeNameIndex(media, number, [`/srv/share/secret-${team}.txt`]);
+  const nameIndex = await writeNameIndex(scenarios[team].id, media, number, [
+    `/srv/share/secret-${team}.txt`,
+  ]);
   await commitSession(number, {
     endedAt: new Date().toISOString(),
     bytes: 1000,

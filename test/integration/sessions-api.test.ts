@@ -56,7 +56,7 @@ async function backUp(id: string, name: string, files: string[], commit = true):
     applicationConsistent: false,
   });
   if (!commit) return session;
-  const nameIndex = await writeNameIndex(media, number, files);
+  const nameIndex = await writeNameIndex(id, media, number, files);
   return commitSession(number, {
     endedAt: new Date().toISOString(),
     bytes: session.bytes,

@@ -50,6 +50,7 @@ export async function backedUpSessions(args: BackupArgs): Promise<{ sessions: Ba
       endedAt: now,
       encryptionKeyId: 'wrapped-key-1',
       nameIndex: await writeNameIndex(
+        args.scenario.id,
         media,
         planned.number,
         [`${root}/a.txt`, `${root}/sub/b.txt`],

@@ -19,6 +19,7 @@ import {
 } from '../../../core/agent-commands.js';
 import { clients } from '../../../core/aws-clients.js';
 import { decodeNameIndex } from '../../../core/file-index/name-index-codec.js';
+import { openNameIndex } from '../../../core/file-index/name-index-envelope.js';
 import { ageDataPacks, startTestCloud, type TestCloud } from '../backup/cloud.js';
 import { converged, treeDigest } from '../replication/harness.js';
 import { type DataRig, startDataRig } from './data-replica.js';
@@ -156,12 +157,21 @@ describe('snapshot, backup and restore commands on the replica', () => {
     // The agent asked the control plane for this scenario's media credentials (and signed with them).
     expect(rig.credentials.calls).toContainEqual({ scenarioId: rig.scenario.id, purpose: 'backup' });
 
-    // The name index object is where the output says, decodes, and lists the master paths at snapshot time.
+    // The name index object is where the output says, holds no name in the clear, opens for this
+    // scenario, and lists the master paths at snapshot time.
     const object = await clients
       .s3()
       .send(new GetObjectCommand({ Bucket: cloud.bucket, Key: first?.nameIndex.key }));
+    const stored = await (
+      object.Body as { transformToByteArray(): Promise<Uint8Array> }
+    ).transformToByteArray();
+    expect(Buffer.from(stored).includes('report.txt')).toBe(false);
     const index = decodeNameIndex(
-      await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      await openNameIndex(stored, {
+        kms: clients.kms(),
+        scenarioId: rig.scenario.id,
+        objectKey: first?.nameIndex.key ?? '',
+      }),
     );
     expect(first?.nameIndex.key).toBe(`repos/${rig.scenario.id}/sessions/101/names`);
     expect(first?.nameIndex.names).toBe(3);
