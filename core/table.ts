@@ -27,7 +27,7 @@ export const TABLE_TTL_ATTRIBUTE = 'expiresAt';
  * | --------------- | -------------------- | --------------- | ---------------------------------------------- |
  * | host            | HOST#<id>            | HOST            | GSI1: HOSTS / <name>            (list hosts)    |
  * | host name claim | HOSTNAME#<name>      | HOSTNAME        | (uniqueness of host names)                     |
- * | credential      | CREDENTIAL#<sha256>  | CREDENTIAL      | GSI1: PRINCIPAL#<id> / CREDENTIAL (revoke all) |
+ * | credential      | CREDENTIAL#<sha256>  | CREDENTIAL      | GSI1: PRINCIPAL#<id> / CREDENTIAL (revoke all); GSI2: CREDENTIALS / <created>#<sha256> (list) |
  * | command         | COMMAND#<id>         | COMMAND         | GSI1: HOST#<hostId>#COMMANDS / <status>#<created>#<id> |
  * | scenario        | SCENARIO#<id>        | SCENARIO        | GSI1: SCENARIOS / <lower-case name> (list, by name) |
  * | scenario name   | SCENARIONAME#<lower> | SCENARIONAME    | (uniqueness of names; name → id)              |
@@ -42,6 +42,11 @@ export const keys = {
   hostName: (name: string) => ({ PK: `HOSTNAME#${name}`, SK: 'HOSTNAME' }),
   credential: (secretHash: string) => ({ PK: `CREDENTIAL#${secretHash}`, SK: 'CREDENTIAL' }),
   credentialOwner: (principalId: string) => ({ GSI1PK: `PRINCIPAL#${principalId}`, GSI1SK: 'CREDENTIAL' }),
+  credentialList: () => ({ GSI2PK: 'CREDENTIALS' }),
+  credentialListEntry: (createdAt: string, secretHash: string) => ({
+    GSI2PK: 'CREDENTIALS',
+    GSI2SK: `${createdAt}#${secretHash}`,
+  }),
   command: (id: string) => ({ PK: `COMMAND#${id}`, SK: 'COMMAND' }),
   hostCommands: (hostId: string) => ({ GSI1PK: `HOST#${hostId}#COMMANDS` }),
   hostCommandEntry: (hostId: string, status: string, createdAt: string, id: string) => ({

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import { MediaCredentials, MediaCredentialsRequest } from '../../core/agent-commands.js';
 import type { Access } from '../../core/principal.js';
+import { CREDENTIAL_ROUTES } from './credentials/routes.js';
 import { JOB_ROUTES } from './jobs/routes.js';
 import { SCENARIO_ROUTES } from './scenarios/routes.js';
 import { CATALOG_ROUTES } from './sessions/catalog-routes.js';
@@ -41,6 +42,25 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/hosts', handler: 'functions/api/hosts/enroll-host.ts', access: 'admin' },
   { method: 'GET', path: '/hosts', handler: 'functions/api/hosts/list-hosts.ts', access: 'viewer' },
   { method: 'GET', path: '/hosts/{hostId}', handler: 'functions/api/hosts/get-host.ts', access: 'viewer' },
+  {
+    method: 'DELETE',
+    path: '/hosts/{hostId}',
+    handler: 'functions/api/hosts/unenroll-host.ts',
+    access: 'admin',
+    doc: {
+      summary: "Unenroll a host no scenario uses; its agent's credentials are revoked (409 while in use)",
+    },
+  },
+  {
+    method: 'POST',
+    path: '/hosts/{hostId}/agent-token',
+    handler: 'functions/api/hosts/rotate-agent-token.ts',
+    access: 'admin',
+    doc: {
+      summary: "A new agent credential for the host, shown once; the host's earlier ones are revoked",
+      status: 201,
+    },
+  },
   { method: 'POST', path: '/agent/heartbeat', handler: 'functions/api/agent/heartbeat.ts', access: 'agent' },
   {
     method: 'GET',
@@ -68,11 +88,12 @@ export const ROUTES: readonly Route[] = [
     access: 'agent',
     doc: {
       summary:
-        "Short-lived STS credentials limited to one scenario's repository and the media key, for its master, replicas or an active restore's destination (403 otherwise)",
+        "Short-lived STS credentials for one scenario's repository, per purpose: backup for its replicas (no deletes), restore (read only) for an active restore job's destination (403 otherwise)",
       body: MediaCredentialsRequest,
       response: MediaCredentials,
     },
   },
+  ...CREDENTIAL_ROUTES,
   ...SCENARIO_ROUTES,
   ...JOB_ROUTES,
   ...CATALOG_ROUTES,

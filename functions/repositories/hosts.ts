@@ -1,10 +1,10 @@
-/** Hosts: enrollment (with the agent's credential), lookup, listing, heartbeats. */
+/** Hosts: enrollment (with the agent's credential), unenrollment, token rotation, lookup, listing, heartbeats. */
 import { randomUUID } from 'node:crypto';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import { type EnrollHostRequest, Host } from '../../core/host.js';
 import { keys, withoutKeys } from '../../core/table.js';
-import { credentialItem, newSecret } from './credentials.js';
+import { credentialItem, hashSecret, mintCredential, newSecret, revokeCredentialsOf } from './credentials.js';
 import { putNamedItem } from './named-item.js';
 import { queryPage } from './partition-query.js';
 import { db, isConditionFailure, setExpression, tableName } from './table.js';
@@ -26,7 +26,7 @@ export async function enrollHost(request: EnrollHostRequest, enrolledBy: string)
     enrolledBy,
   };
   const agentToken = newSecret('agent');
-  const principal = { principalType: 'agent', principalId: `agent:${host.id}`, hostId: host.id } as const;
+  const principal = agentPrincipalOf(host);
   await putNamedItem({
     claim: { ...keys.hostName(host.name), hostId: host.id },
     item: { ...keys.host(host.id), ...keys.hostListEntry(host.name), ...host },
@@ -34,6 +34,46 @@ export async function enrollHost(request: EnrollHostRequest, enrolledBy: string)
     taken: `a host named '${host.name}' is already enrolled`,
   });
   return { host, agentToken };
+}
+
+function agentPrincipalOf(host: Pick<Host, 'id'>) {
+  return { principalType: 'agent', principalId: `agent:${host.id}`, hostId: host.id } as const;
+}
+
+/** A new agent credential for the host; every earlier one is revoked. Returns the new secret. */
+export async function rotateAgentToken(host: Host): Promise<{ agentToken: string; revoked: number }> {
+  const principal = agentPrincipalOf(host);
+  const agentToken = await mintCredential(principal, `agent of ${host.name}`);
+  const revoked = await revokeCredentialsOf(principal.principalId, hashSecret(agentToken));
+  return { agentToken, revoked };
+}
+
+/**
+ * Removes a host: its record and name claim in one transaction, then every credential of its agent
+ * (the caller has checked that no scenario names it). Returns how many credentials were revoked.
+ */
+export async function unenrollHost(host: Host): Promise<number> {
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: tableName(),
+              Key: keys.host(host.id),
+              ConditionExpression: 'attribute_exists(PK)',
+            },
+          },
+          { Delete: { TableName: tableName(), Key: keys.hostName(host.name) } },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error))
+      throw new TidemarkError('NotFound', `no enrolled host has id '${host.id}'`, 404);
+    throw error;
+  }
+  return revokeCredentialsOf(agentPrincipalOf(host).principalId);
 }
 
 export async function getHost(id: string): Promise<Host | undefined> {

@@ -18,7 +18,7 @@ import {
 import { type HostStatusRecord, ScenarioView, stateAfterReport } from '../../core/scenario-status.js';
 import { keys, withoutKeys } from '../../core/table.js';
 import { putNamedItem } from './named-item.js';
-import { queryPage } from './partition-query.js';
+import { allPages, queryPage } from './partition-query.js';
 import { db, isConditionFailure, setExpression, tableName } from './table.js';
 
 const SCENARIO_ID = /^s-[0-9a-f-]{36}$/;
@@ -79,6 +79,18 @@ export async function listScenarios(
     cursor,
   );
   return { scenarios: page.items.map((item) => ScenarioView.parse(withoutKeys(item))), next: page.next };
+}
+
+/** The names of the scenarios whose master or a replica is `hostName`. */
+export async function scenariosUsingHost(hostName: string): Promise<string[]> {
+  const all = await allPages(
+    (cursor) => listScenarios(500, cursor),
+    (page) => page.scenarios,
+  );
+  const host = hostName.toLowerCase();
+  return all
+    .filter((s) => s.master === host || s.replicas.some((replica) => replica.host === host))
+    .map((s) => s.name);
 }
 
 function conflict(scenario: Pick<Scenario, 'name'>, what: string) {

@@ -40,6 +40,13 @@ export class HostScope {
     return this.hosts === undefined || this.hosts.has(host.toLowerCase());
   }
 
+  /** True when every host `other` covers is covered here (an unlimited scope only by an unlimited one). */
+  coversScope(other: HostScope): boolean {
+    if (this.hosts === undefined) return true;
+    if (other.hosts === undefined) return false;
+    return [...other.hosts].every((host) => this.covers(host));
+  }
+
   coversScenario(scenario: Pick<Scenario, 'master' | 'replicas'>): boolean {
     return this.uncovered(scenario) === undefined;
   }

@@ -163,4 +163,36 @@ describe('tidemark CLI', () => {
     const report = await tidemark(['report', 'scenario', 'cli-files'], as(viewer));
     expect(JSON.parse(report.stdout)).toMatchObject({ name: 'cli-files', state: 'stopped' });
   });
+
+  it('mints, lists and revokes an operator credential; rotates and unenrolls a host by name', async () => {
+    const created = await tidemark(['credentials', 'create', 'cli-auditor', '--role', 'viewer'], as(admin));
+    expect(created.code).toBe(0);
+    const token = /^token:\s+(tmo_\S+)$/m.exec(created.stdout)?.[1] as string;
+    const id = /^id:\s+([0-9a-f]{64})$/m.exec(created.stdout)?.[1] as string;
+    expect(token).toBeTruthy();
+    expect((await tidemark(['hosts', 'list'], as(token))).code).toBe(0);
+    const listed = await tidemark(['credentials', 'list'], as(admin));
+    expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+operator:cli-auditor\\s+viewer\\s+all`, 'm'));
+    expect(listed.stdout).not.toContain(token);
+    const revoked = await tidemark(['credentials', 'revoke', id], as(admin));
+    expect(revoked.code).toBe(0);
+    const refused = await tidemark(['hosts', 'list'], as(token));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error Unauthorized: /);
+
+    const enrolled = await tidemark(['hosts', 'enroll', 'cli-rotating'], as(admin));
+    const oldToken = /^agentToken:\s+(tma_\S+)$/m.exec(enrolled.stdout)?.[1] as string;
+    const rotated = await tidemark(['hosts', 'rotate-token', 'cli-rotating'], as(admin));
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toMatch(/^agentToken:\s+tma_/m);
+    expect(rotated.stdout).not.toContain(oldToken);
+    const unenrolled = await tidemark(['hosts', 'unenroll', 'cli-rotating'], as(admin));
+    expect(unenrolled.code).toBe(0);
+    expect(unenrolled.stdout).toMatch(/^unenrolled:\s+cli-rotating$/m);
+    const missing = await tidemark(['hosts', 'unenroll', 'cli-rotating'], as(admin));
+    expect(missing).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error NotFound: no enrolled host is named cli-rotating/),
+    });
+  });
 });

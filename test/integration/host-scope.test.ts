@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../functions/api/routes.js';
 import { nextSessionNumber } from '../../functions/repositories/counters.js';
+import { hashSecret } from '../../functions/repositories/credentials.js';
 import { writeNameIndex } from '../../functions/repositories/file-index.js';
 import { commitSession, recordSession } from '../../functions/repositories/sessions.js';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
@@ -18,6 +19,7 @@ let cloud: LocalCloud;
 let call: ReturnType<typeof apiClient>;
 let admin: string;
 let scopedAdmin: string;
+let teamBOperator: string;
 const agents: Record<string, string> = {};
 const hostIds: Record<string, string> = {};
 const scenarios: Record<'A' | 'B', { id: string; name: string; version: number }> = {} as never;
@@ -95,6 +97,10 @@ beforeAll(async () => {
   await scenarioOf('A');
   await scenarioOf('B');
   scopedAdmin = await cloud.mintOperatorToken('admin', { name: 'team-a', hosts: ['a-master', 'A-REPLICA'] });
+  teamBOperator = await cloud.mintOperatorToken('operator', {
+    name: 'team-b',
+    hosts: ['b-master', 'b-replica'],
+  });
 });
 
 afterAll(async () => {
@@ -107,7 +113,8 @@ function attackOn(route: (typeof ROUTES)[number]): { path: string; body?: unknow
     .replace('{scenarioId}', scenarios.B.id)
     .replace('{jobId}', jobs.B)
     .replace('{hostId}', hostIds['b-master'] as string)
-    .replace('{number}', String(sessions.B));
+    .replace('{number}', String(sessions.B))
+    .replace('{credentialId}', hashSecret(teamBOperator));
   const shape = route.doc?.query as { shape?: Record<string, unknown> } | undefined;
   const query = new URLSearchParams();
   if (shape?.shape && 'scenario' in shape.shape) query.set('scenario', scenarios.B.name);
@@ -125,6 +132,7 @@ function attackOn(route: (typeof ROUTES)[number]): { path: string; body?: unknow
     },
     'PATCH /scenarios/{scenarioId}': { options: { agentTimeoutSeconds: 90 } },
     'POST /jobs': { kind: 'backup', scenarios: [scenarios.B.name] },
+    'POST /credentials': { name: 'into-b', role: 'admin', hosts: ['a-master', 'b-master'] },
   };
   return { path: url, body: bodies[`${route.method} ${route.path}`] };
 }
@@ -135,6 +143,7 @@ const LISTS: Record<string, string> = {
   'GET /scenarios': 'scenarios',
   'GET /hosts': 'hosts',
   'GET /jobs': 'jobs',
+  'GET /credentials': 'credentials',
 };
 
 describe('host scope', () => {
@@ -161,8 +170,18 @@ describe('host scope', () => {
     const response = await call('GET', path as string, { token: scopedAdmin });
     expect(response.status).toBe(200);
     const ids = (response.body[field] as Array<{ id: string }>).map((item) => item.id);
-    const a = { scenarios: scenarios.A.id, hosts: hostIds['a-master'], jobs: jobs.A }[field];
-    const b = { scenarios: scenarios.B.id, hosts: hostIds['b-master'], jobs: jobs.B }[field];
+    const a = {
+      scenarios: scenarios.A.id,
+      hosts: hostIds['a-master'],
+      jobs: jobs.A,
+      credentials: hashSecret(scopedAdmin),
+    }[field];
+    const b = {
+      scenarios: scenarios.B.id,
+      hosts: hostIds['b-master'],
+      jobs: jobs.B,
+      credentials: hashSecret(teamBOperator),
+    }[field];
     expect(ids).toContain(a);
     expect(ids).not.toContain(b);
   });
