@@ -20,6 +20,8 @@ export const Principal = z.discriminatedUnion('principalType', [
      * only strings.
      */
     hostScope: z.string().optional(),
+    /** The id (stored SHA-256) of the credential the call was made with, set by the authorizer. */
+    credentialId: z.string().optional(),
   }),
   z.object({ principalType: z.literal('agent'), principalId: z.string().min(1), hostId: z.string().min(1) }),
 ]);

@@ -126,7 +126,10 @@ export class Api extends Construct {
     this.routeFunctions.set(key, fn);
   }
 
-  /** The authorizer's 401 and 403, and throttling's 429, in the same `{code, message}` shape the handlers answer with. */
+  /**
+   * The authorizer's 401 and 403, throttling's 429, and every other refusal of the gateway itself (a URL
+   * or body over its limits, a malformed request) in the same `{code, message}` shape the handlers answer with.
+   */
   private addErrorResponses() {
     const json = (code: string) => ({
       'application/json': `{"code":"${code}","message":$context.error.messageString}`,
@@ -145,6 +148,10 @@ export class Api extends Construct {
       type: apigateway.ResponseType.THROTTLED,
       statusCode: '429',
       templates: json('TooManyRequests'),
+    });
+    this.restApi.addGatewayResponse('Other4xx', {
+      type: apigateway.ResponseType.DEFAULT_4XX,
+      templates: json('BadRequest'),
     });
   }
 }

@@ -121,6 +121,7 @@ export async function resolveCredential(secret: string): Promise<Principal | und
   );
   const scope: unknown = Item?.hostScope;
   const hostScope = Array.isArray(scope) ? scope.join(',') : undefined;
-  const parsed = Principal.safeParse({ ...Item, hostScope });
+  const credentialId = Item?.principalType === 'operator' ? hashSecret(secret) : undefined;
+  const parsed = Principal.safeParse({ ...Item, hostScope, credentialId });
   return parsed.success ? parsed.data : undefined;
 }

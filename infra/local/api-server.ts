@@ -30,12 +30,24 @@ interface Match {
   pathParameters: Record<string, string>;
 }
 
+/** API Gateway's limit on a REST API request URL. */
+const MAX_URL_BYTES = 10_240;
+
 export async function startApiServer(
   lambdas: LocalLambdas,
   options: { port?: number } = {},
 ): Promise<RunningApi> {
   const serveConsole = consoleServer();
-  const server = createServer((request, response) => {
+  // Node refuses headers past 16 KiB with a bare 431; API Gateway's own limit (10,240 bytes of URL) is
+  // answered below in the API's error shape instead, as the stack's DEFAULT_4XX gateway response does.
+  const server = createServer({ maxHeaderSize: 64 * 1024 }, (request, response) => {
+    if (Buffer.byteLength(request.url ?? '') > MAX_URL_BYTES) {
+      send(response, 414, {
+        code: 'BadRequest',
+        message: `the request URL is longer than ${MAX_URL_BYTES.toLocaleString('en')} bytes`,
+      });
+      return;
+    }
     // The console's static files (no data in them) are the only thing served outside the route table.
     const handle = isConsoleRequest(request.url)
       ? serveConsole(request, response)

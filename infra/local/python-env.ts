@@ -1,5 +1,5 @@
 /**
- * The Python virtual environment that holds moto. Created on first use from
+ * The Python virtual environment that holds moto and schemathesis. Created on first use from
  * the pinned requirements, re-created when they change, and left alone
  * otherwise, so later runs need no network.
  */

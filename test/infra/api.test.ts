@@ -58,7 +58,7 @@ describe('REST API', () => {
     }
   });
 
-  it('answers 401 and 403 from the authorizer, and 429 from throttling, as {code, message} JSON', () => {
+  it('answers 401 and 403 from the authorizer, 429 from throttling and other gateway 4xx as {code, message} JSON', () => {
     const responses = Object.fromEntries(
       resourcesOf(json, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => [
         r.Properties?.ResponseType,
@@ -83,6 +83,13 @@ describe('REST API', () => {
         'application/json': '{"code":"Forbidden","message":$context.error.messageString}',
       },
     });
+    // Any other refusal of the gateway itself (a URL over 10,240 bytes, a body too large) keeps its status.
+    expect(responses.DEFAULT_4XX).toMatchObject({
+      ResponseTemplates: {
+        'application/json': '{"code":"BadRequest","message":$context.error.messageString}',
+      },
+    });
+    expect(responses.DEFAULT_4XX.StatusCode).toBeUndefined();
   });
 
   it('logs access, traces and records metrics at INFO, without request data, and throttles the stage and the index readers', () => {

@@ -77,7 +77,10 @@ describe('operator credentials', () => {
       const refused = await call(method, path, { token: operator, body });
       expect(refused.status, `${method} ${path}`).toBe(403);
     }
-    // The admin credential the operator tried to revoke still works.
+    // The admin credential the operator tried to revoke still works, and it cannot revoke itself.
+    expect((await call('GET', '/credentials', { token: admin })).status).toBe(200);
+    const self = await call('DELETE', `/credentials/${hashSecret(admin)}`, { token: admin });
+    expect(self).toMatchObject({ status: 409, body: { code: 'Conflict', field: 'credentialId' } });
     expect((await call('GET', '/credentials', { token: admin })).status).toBe(200);
   });
 });

@@ -12,7 +12,7 @@ const Params = z.object({ credentialId: CredentialId });
  * once locally and within the authorizer's 60 s cache on AWS. Agent credentials are rotated or
  * revoked with their host (POST /hosts/{hostId}/agent-token, DELETE /hosts/{hostId}).
  */
-export const handler = httpHandler({ params: Params }, async ({ params, catalog }) => {
+export const handler = httpHandler({ params: Params }, async ({ params, principal, catalog }) => {
   const credential = await getCredential(params.credentialId);
   if (credential?.principalType !== 'operator')
     throw new TidemarkError(
@@ -26,6 +26,14 @@ export const handler = httpHandler({ params: Params }, async ({ params, catalog 
       'Forbidden',
       `credential ${credential.id} (${credential.label}) reaches hosts outside this credential's host scope`,
       403,
+      'credentialId',
+    );
+  // An admin does not lock itself out by mistake (a fuzzer or a script with its own id); another admin can.
+  if (principal.principalType === 'operator' && principal.credentialId === credential.id)
+    throw new TidemarkError(
+      'Conflict',
+      'this is the credential making the request; revoke it with another admin credential',
+      409,
       'credentialId',
     );
   await revokeCredential(credential.id);
