@@ -111,14 +111,14 @@ const summary = (output: string) => output.split('\n').slice(-80).join('\n');
 describe('API fuzzing (schemathesis)', () => {
   it('agent routes with an agent credential: no 5xx, every refusal names its problem', async () => {
     const { code, output } = await fuzz(agent, ['--include-path-regex', '^/agent/']);
-    console.info(`agent routes: ${/Test cases:.*$/m.exec(output)?.[0]}`);
+    console.info(`agent routes: ${/Test cases:\s+(.*)$/m.exec(output)?.[1]}`);
     expect(code, summary(output)).toBe(0);
     expect(output).toMatch(/Test cases:\s+\d+ generated, \d+ passed/);
   }, 420_000);
 
   it('every other route with an admin credential: no 5xx, every refusal names its problem', async () => {
     const { code, output } = await fuzz(admin, ['--exclude-path-regex', '^/agent/']);
-    console.info(`operator routes: ${/Test cases:.*$/m.exec(output)?.[0]}`);
+    console.info(`operator routes: ${/Test cases:\s+(.*)$/m.exec(output)?.[1]}`);
     expect(code, summary(output)).toBe(0);
     const generated = Number(/Test cases:\s+(\d+) generated/.exec(output)?.[1] ?? 0);
     expect(generated).toBeGreaterThan(1000);
