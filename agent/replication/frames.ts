@@ -21,6 +21,8 @@ export const FrameType = {
   syncEndReply: 12,
   /** Block hashes of a file as the replica computes them (a streamed syncHashes); syncHashesReply ends them. */
   syncHashesPart: 13,
+  /** Entries of the replica's tree (a streamed syncList); syncListReply ends them. */
+  syncListPart: 14,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 

@@ -31,6 +31,8 @@ export interface ReplicaScenario {
 }
 
 const ACK_EVERY = 512;
+/** Entries per syncListPart frame: ~0.5 MB of JSON with long paths, well under the 8 MiB frame limit. */
+const LIST_PART = 4096;
 
 export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first: Frame[]): void {
   const reader = new FrameReader();
@@ -94,7 +96,7 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
         return;
       }
       case FrameType.syncList: {
-        const { root } = messageOf(frame, SyncList);
+        const { root, stream } = messageOf(frame, SyncList);
         // Listed through the target folder's contained tree: a symlink on the way is never entered.
         const tree = scenario.applier.target;
         const base = tree.root === '/' ? '' : tree.root;
@@ -111,7 +113,12 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
           mode: e.mode,
           target: e.target,
         }));
-        send(FrameType.syncListReply, entries);
+        // Streamed in parts: 200,000 entries are ~25 MB of JSON, three times the frame limit.
+        let from = 0;
+        for (; stream && entries.length - from > LIST_PART; from += LIST_PART) {
+          send(FrameType.syncListPart, entries.slice(from, from + LIST_PART));
+        }
+        send(FrameType.syncListReply, entries.slice(from));
         return;
       }
       case FrameType.syncHashes: {

@@ -22,7 +22,7 @@ import {
 import { encodeFrame, type Frame, FrameReader, FrameType, sendFrame, sendFrameParts } from './frames.js';
 import { encodeRecord, type JournalRecord, sequenceOf } from './records.js';
 import type { Spool, SpoolCursor } from './spool.js';
-import type { SyncPeer, SyncStatistics } from './sync-master.js';
+import type { ReplicaEntry, SyncPeer, SyncStatistics } from './sync-master.js';
 
 export interface SenderHooks {
   scenarioId: string;
@@ -115,6 +115,8 @@ export class Sender {
     const replies: { resolve: (f: Frame) => void; reject: (e: Error) => void }[] = [];
     /** Where the parts of a streamed syncHashes go until its reply comes. */
     let onHashPart: ((part: Buffer) => void) | undefined;
+    /** Where the parts of a streamed syncList go until its reply comes. */
+    let onListPart: ((part: Frame) => void) | undefined;
     let failure: Error | undefined;
     const closed = new Promise<void>((resolve) => {
       const fail = (e: Error) => {
@@ -142,6 +144,7 @@ export class Sender {
               const { code, message } = messageOf(f, ErrorMessage);
               socket.destroy(new Error(`refused by replica: ${code} ${message}`));
             } else if (f.type === FrameType.syncHashesPart) onHashPart?.(f.payload);
+            else if (f.type === FrameType.syncListPart) onListPart?.(f);
             else replies.shift()?.resolve(f);
           }
         } catch (e) {
@@ -180,11 +183,17 @@ export class Sender {
             : undefined;
       if (why) {
         const peer: SyncPeer = {
-          list: async (root) =>
-            messageOf(
-              replyOf(await request(FrameType.syncList, { root }), FrameType.syncListReply),
-              SyncListReply,
-            ),
+          list: async (root) => {
+            const entries: ReplicaEntry[] = [];
+            onListPart = (part) => entries.push(...messageOf(part, SyncListReply));
+            try {
+              const reply = await request(FrameType.syncList, { root, stream: true });
+              entries.push(...messageOf(replyOf(reply, FrameType.syncListReply), SyncListReply));
+              return entries;
+            } finally {
+              onListPart = undefined;
+            }
+          },
           hashes: async (path, onPart) => {
             onHashPart = onPart;
             try {
