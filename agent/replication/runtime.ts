@@ -496,6 +496,7 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
     for (const l of m.links) {
       await l.sender.stop();
       await l.spool.close();
+      await l.sigs.close();
     }
     m.files.close();
   }
