@@ -35,6 +35,16 @@ function hashOf(block: Buffer): Buffer {
   return block.length === BLOCK_SIZE && block.equals(ZERO_BLOCK) ? ZERO_HASH : hashBlock(block);
 }
 
+/** Files up to this size travel whole, as one `put` record: a block diff would save nothing worth a round. */
+export const SMALL_FILE = 64 * 1024;
+
+/** The block hashes of bytes held in memory (a small file read whole). */
+export function blockHashesOf(data: Buffer): Buffer {
+  const hashes: Buffer[] = [];
+  for (let o = 0; o < data.length; o += BLOCK_SIZE) hashes.push(hashOf(data.subarray(o, o + BLOCK_SIZE)));
+  return Buffer.concat(hashes);
+}
+
 /** The hash of block `index` in a packed hash list, or undefined past its end. */
 export function hashAt(hashes: Buffer, index: number): Buffer | undefined {
   const o = index * HASH_BYTES;

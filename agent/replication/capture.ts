@@ -11,7 +11,7 @@
  */
 import watcher from '@parcel/watcher';
 import type { RootStatistics } from '../scenario-runtime.js';
-import { BLOCK_SIZE, hashAt, hashBlocks, isZero } from './block-hash.js';
+import { BLOCK_SIZE, blockHashesOf, hashAt, hashBlocks, isZero, SMALL_FILE } from './block-hash.js';
 import { FastWatch } from './fast-watch.js';
 import { digestRecords } from './master-checksums.js';
 import type { MasterFiles } from './master-files.js';
@@ -322,7 +322,26 @@ export class Capture {
       appends.push(channel.spool.append(records));
       appendedBytes += bytes;
     };
-    for (const channel of this.channels) {
+    // A new small file goes whole, in one record the replica puts in place with one rename; it is read
+    // once for every channel, in synchronous calls (see ContainedTree.readFileSmall).
+    let sentWhole = false;
+    if (isNew && e.size <= SMALL_FILE) {
+      const got = await this.files.readSmall(e, (st) => st.size <= SMALL_FILE);
+      if (!got) swapped = true;
+      else if (got.data) {
+        const { st, data } = got;
+        const hashes = blockHashesOf(data);
+        spooledSize = data.length === st.size ? st.size : -1;
+        const { mode, uid, gid, mtimeMs } = st;
+        for (const channel of this.channels) {
+          append(channel, [{ kind: 'put', path: e.path, mode, uid, gid, mtimeMs, data }], data.length);
+          const sig = { size: data.length, mtimeMs: isRacy(mtimeMs) ? -1 : mtimeMs, hashes };
+          await channel.sigs.put(signatureKey(st), sig);
+        }
+        sentWhole = true;
+      }
+    }
+    for (const channel of swapped || sentWhole ? [] : this.channels) {
       const fd = await this.files.openFile(e);
       if (!fd) {
         swapped = true;

@@ -6,7 +6,7 @@
  * walk saw, so a local user who swaps a file or a directory for a symlink
  * after the walk (to `/etc/shadow`, say) gets nothing replicated from it.
  */
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ContainedTree, PathRefused } from '../fs/contained-tree.js';
 import { entryIn, type TreeEntry, walkIn } from './tree-walk.js';
@@ -47,6 +47,24 @@ export class MasterFiles {
     if ((await fd.stat()).ino === entry.ino) return fd;
     await fd.close();
     return undefined;
+  }
+
+  /**
+   * Stats a walked file and, when `wanted(stat)`, reads it whole (synchronously: small files only, see
+   * ContainedTree.readFileSmall); undefined when its path no longer leads to that inode.
+   */
+  async readSmall(
+    entry: Pick<TreeEntry, 'path' | 'ino'>,
+    wanted: (st: Stats) => boolean,
+  ): Promise<{ st: Stats; data?: Buffer } | undefined> {
+    const at = this.locate(entry.path);
+    if (!at) return undefined;
+    const got = await at.tree.readFileSmall(at.relative, wanted).catch((error: NodeJS.ErrnoException) => {
+      if (error instanceof PathRefused || error.code === 'ENOENT' || error.code === 'ENOTDIR')
+        return undefined;
+      throw error;
+    });
+    return got?.st.ino === entry.ino ? got : undefined;
   }
 
   close(): void {

@@ -24,6 +24,21 @@ export type JournalRecord =
   | { kind: 'attrs'; seq: number; path: string; mode: number; uid: number; gid: number; mtimeMs: number }
   | { kind: 'symlink'; seq: number; path: string; target: string }
   /**
+   * A whole small file in one record: its bytes and attributes, put in place
+   * with one rename. A new file of a few KiB would otherwise take create,
+   * truncate, write and attrs, each a round of file operations on the replica.
+   */
+  | {
+      kind: 'put';
+      seq: number;
+      path: string;
+      mode: number;
+      uid: number;
+      gid: number;
+      mtimeMs: number;
+      data: Buffer;
+    }
+  /**
    * The master's checksum of a file as the replica should hold it at this
    * point of the stream: `size` and the SHA-256 of its block-hash list (see
    * master-checksums.ts). Sent on request, for assured recovery; changes nothing.
@@ -57,6 +72,7 @@ const KIND_CODES: Record<RecordKind, number> = {
   attrs: 8,
   symlink: 9,
   digest: 10,
+  put: 11,
 };
 const KINDS_BY_CODE = new Map(Object.entries(KIND_CODES).map(([k, v]) => [v, k as RecordKind]));
 
@@ -82,6 +98,8 @@ function extraLength(r: JournalRecord): number {
       return 2 + Buffer.byteLength(r.target);
     case 'attrs':
       return 4 + 4 + 4 + 8;
+    case 'put':
+      return 4 + 4 + 4 + 8 + r.data.length;
     case 'digest':
       return 8 + DIGEST_BYTES;
     default:
@@ -105,7 +123,7 @@ export function encodeRecordParts(r: JournalRecord): Buffer[] {
     throw new RecordFormatError(`path longer than 65535 bytes: ${r.path.slice(0, 80)}…`);
   const bodyLength = FIXED + pathLength + extraLength(r);
   if (bodyLength > MAX_RECORD_BODY) throw new RecordFormatError(`record of ${bodyLength} bytes is too large`);
-  const data = r.kind === 'write' ? r.data : undefined;
+  const data = r.kind === 'write' || r.kind === 'put' ? r.data : undefined;
   const buf = Buffer.allocUnsafe(HEADER + bodyLength - (data?.length ?? 0));
   let o = HEADER;
   buf.writeUInt8(VERSION, o++);
@@ -136,6 +154,7 @@ export function encodeRecordParts(r: JournalRecord): Buffer[] {
       break;
     }
     case 'attrs':
+    case 'put':
       buf.writeUInt32LE(r.mode, o);
       buf.writeUInt32LE(r.uid, o + 4);
       buf.writeUInt32LE(r.gid, o + 8);
@@ -273,6 +292,21 @@ export function decodeRecord(buf: Buffer): JournalRecord {
         mtimeMs: body.readDoubleLE(o + 12),
       };
       o += 20;
+      return done(r);
+    }
+    case 'put': {
+      need(20);
+      const r = {
+        kind,
+        seq,
+        path,
+        mode: body.readUInt32LE(o),
+        uid: body.readUInt32LE(o + 4),
+        gid: body.readUInt32LE(o + 8),
+        mtimeMs: body.readDoubleLE(o + 12),
+        data: body.subarray(o + 20),
+      };
+      o = body.length;
       return done(r);
     }
     case 'digest': {

@@ -9,7 +9,16 @@
 
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { BLOCK_SIZE, HASH_BYTES, hashAt, hashBlocks, isZero, ZERO_HASH } from './block-hash.js';
+import {
+  BLOCK_SIZE,
+  blockHashesOf,
+  HASH_BYTES,
+  hashAt,
+  hashBlocks,
+  isZero,
+  SMALL_FILE,
+  ZERO_HASH,
+} from './block-hash.js';
 import type { MasterFiles } from './master-files.js';
 import type { UnsequencedRecord } from './records.js';
 import { type SignatureStore, sameTime, signatureKey } from './signature-store.js';
@@ -44,9 +53,9 @@ export interface SyncPeer {
   send(record: UnsequencedRecord): Promise<void>;
 }
 
-/** Files up to this size go whole in block mode too: a hash round trip would cost more than the bytes. */
-const SMALL_FILE = 64 * 1024;
 const MAX_RUN = 1024 * 1024;
+/** Files opened (and small ones read) ahead of their turn. */
+const AHEAD = 32;
 
 export async function synchronize(
   mode: 'file' | 'block',
@@ -59,7 +68,7 @@ export async function synchronize(
   const started = Date.now();
   const stats = { filesCompared: 0, bytesCompared: 0, bytesSent: 0, durationMs: 0 };
   const send = async (r: UnsequencedRecord) => {
-    stats.bytesSent += r.kind === 'write' ? r.data.length : 0;
+    stats.bytesSent += r.kind === 'write' || r.kind === 'put' ? r.data.length : 0;
     await peer.send(r);
   };
   const mine = new Map(master.map((e) => [e.path, e]));
@@ -73,87 +82,190 @@ export async function synchronize(
       const parentAlsoGoes = theirs.has(parent) && mine.get(parent)?.kind !== 'dir';
       if (!parentAlsoGoes) await send({ kind: t.kind === 'dir' ? 'rmdir' : 'delete', path });
     }
-    for (const m of master) {
-      if (m.path !== root && !m.path.startsWith(`${root}/`)) continue;
-      const t = theirs.get(m.path);
-      const same = t?.kind === m.kind;
-      if (m.kind === 'dir') {
-        if (!same) await send({ kind: 'mkdir', path: m.path, mode: m.mode });
-        if (!same || t.mode !== m.mode) {
-          await send({ kind: 'attrs', path: m.path, mode: m.mode, uid: m.uid, gid: m.gid, mtimeMs: -1 });
-        }
-        continue;
-      }
-      if (m.kind === 'symlink') {
-        if (!same || t.target !== m.target)
-          await send({ kind: 'symlink', path: m.path, target: m.target ?? '' });
-        continue;
-      }
-      stats.filesCompared++;
-      // Removed or swapped since the walk (never followed if now a symlink): capture reports it after the sync.
-      const fd = await files.openFile(m);
-      if (!fd) continue;
-      try {
-        const st = await fd.stat();
-        const key = signatureKey(st);
-        const sig = await sigs.get(key);
-        if (same && t.size === st.size && sameTime(t.mtimeMs, st.mtimeMs) && t.mode === st.mode) {
-          if (!sig || sig.size !== st.size || !sameTime(sig.mtimeMs, st.mtimeMs)) {
-            const { hashes, size } = await hashBlocks(fd, undefined, undefined, await dataLayout(fd, st));
-            await sigs.put(key, { size, mtimeMs: st.mtimeMs, hashes });
+    const entries = master.filter((m) => m.path === root || m.path.startsWith(`${root}/`));
+    const ahead = new Lookahead(entries, (m) =>
+      m.kind === 'file' ? prepare(m, theirs.get(m.path), sigs, files) : undefined,
+    );
+    try {
+      for (let i = 0; i < entries.length; i++) {
+        const m = entries[i] as TreeEntry;
+        const prepared = ahead.take(i);
+        const t = theirs.get(m.path);
+        const same = t?.kind === m.kind;
+        if (m.kind === 'dir') {
+          if (!same) await send({ kind: 'mkdir', path: m.path, mode: m.mode });
+          if (!same || t.mode !== m.mode) {
+            await send({ kind: 'attrs', path: m.path, mode: m.mode, uid: m.uid, gid: m.gid, mtimeMs: -1 });
           }
           continue;
         }
-        const whole = mode === 'file' || !same || st.size <= SMALL_FILE;
-        if (!whole) {
-          stats.bytesCompared += st.size + t.size;
-          await sendDifferingBlocks(fd, m.path, st, t.size, peer, send, sigs);
+        if (m.kind === 'symlink') {
+          if (!same || t.target !== m.target)
+            await send({ kind: 'symlink', path: m.path, target: m.target ?? '' });
           continue;
         }
-        // Whole file: assembled in staging on the replica and moved into place by its attrs record.
-        stats.bytesCompared += st.size;
-        await send({ kind: 'create', path: m.path, mode: st.mode });
-        await send({ kind: 'truncate', path: m.path, size: st.size });
-        const pending: UnsequencedRecord[] = [];
-        let run: { offset: number; parts: Buffer[]; bytes: number } | undefined;
-        const endRun = () => {
-          if (run)
-            pending.push({ kind: 'write', path: m.path, offset: run.offset, data: Buffer.concat(run.parts) });
-          run = undefined;
-        };
-        const { hashes, size } = await hashBlocks(
-          fd,
-          (i, block) => {
-            const offset = i * BLOCK_SIZE;
-            if (isZero(block)) return endRun(); // the truncate made zeros already
-            if (run && (run.offset + run.bytes !== offset || run.bytes >= MAX_RUN)) endRun();
-            run ??= { offset, parts: [], bytes: 0 };
-            run.parts.push(Buffer.from(block));
-            run.bytes += block.length;
-          },
-          async () => {
-            for (const r of pending.splice(0)) await send(r);
-          },
-          await dataLayout(fd, st),
-        );
-        endRun();
-        for (const r of pending.splice(0)) await send(r);
-        await send({
-          kind: 'attrs',
-          path: m.path,
-          mode: st.mode,
-          uid: st.uid,
-          gid: st.gid,
-          mtimeMs: st.mtimeMs,
-        });
-        await sigs.put(key, { size, mtimeMs: st.mtimeMs, hashes });
-      } finally {
-        await fd.close();
+        stats.filesCompared++;
+        // Removed or swapped since the walk (never followed if now a symlink): capture reports it after the sync.
+        const file = await prepared;
+        if (!file) continue;
+        try {
+          await syncFile(mode, m, t, file, peer, send, sigs, stats);
+        } finally {
+          await file.fd?.close();
+        }
       }
+    } finally {
+      await ahead.drain();
     }
   }
   stats.durationMs = Date.now() - started;
   return stats;
+}
+
+/** A file looked at ahead of its turn, and what its turn needs to know. */
+interface PreparedFile {
+  st: Stats;
+  /** Open for its turn, unless it is small and read already, or unchanged and signed. */
+  fd?: FileHandle;
+  /** The replica's copy is this file already: only its signature may need computing. */
+  unchanged: boolean;
+  /** A small file read whole: one that differs, or an unchanged one whose signature is missing. */
+  small?: { data: Buffer; hashes: Buffer };
+}
+
+/**
+ * Stats a file and, when it is small and differs or lacks its signature,
+ * reads it, before its turn; a larger one is opened for its turn. Undefined
+ * when it was removed or swapped since the walk.
+ */
+async function prepare(
+  m: TreeEntry,
+  t: ReplicaEntry | undefined,
+  sigs: SignatureStore,
+  files: MasterFiles,
+): Promise<PreparedFile | undefined> {
+  const unchangedOf = (st: Stats) =>
+    t?.kind === 'file' && t.size === st.size && sameTime(t.mtimeMs, st.mtimeMs) && t.mode === st.mode;
+  const signedOf = (st: Stats) => {
+    const sig = sigs.get(signatureKey(st));
+    return sig?.size === st.size && sameTime(sig.mtimeMs, st.mtimeMs);
+  };
+  const got = await files.readSmall(m, (st) => st.size <= SMALL_FILE && !(unchangedOf(st) && signedOf(st)));
+  if (!got) return undefined;
+  const unchanged = unchangedOf(got.st);
+  if (got.data) return { st: got.st, unchanged, small: { data: got.data, hashes: blockHashesOf(got.data) } };
+  if (unchanged && signedOf(got.st)) return { st: got.st, unchanged };
+  const fd = await files.openFile(m);
+  if (!fd) return undefined;
+  try {
+    const st = await fd.stat();
+    return { st, fd, unchanged: unchangedOf(st) };
+  } catch (error) {
+    await fd.close();
+    throw error;
+  }
+}
+
+/** One file's turn: nothing, its signature, a `put`, the whole file, or its differing blocks. */
+async function syncFile(
+  mode: 'file' | 'block',
+  m: TreeEntry,
+  t: ReplicaEntry | undefined,
+  { st, fd, unchanged, small }: PreparedFile,
+  peer: SyncPeer,
+  send: (r: UnsequencedRecord) => Promise<void>,
+  sigs: SignatureStore,
+  stats: SyncStatistics,
+): Promise<void> {
+  const key = signatureKey(st);
+  if (small) {
+    if (!unchanged) {
+      stats.bytesCompared += small.data.length;
+      const { mode: fileMode, uid, gid, mtimeMs } = st;
+      await send({ kind: 'put', path: m.path, mode: fileMode, uid, gid, mtimeMs, data: small.data });
+    }
+    await sigs.put(key, { size: small.data.length, mtimeMs: st.mtimeMs, hashes: small.hashes });
+    return;
+  }
+  if (!fd) return; // unchanged and signed
+  if (unchanged) {
+    const { hashes, size } = await hashBlocks(fd, undefined, undefined, await dataLayout(fd, st));
+    await sigs.put(key, { size, mtimeMs: st.mtimeMs, hashes });
+    return;
+  }
+  const same = t?.kind === 'file';
+  if (mode === 'block' && same && st.size > SMALL_FILE) {
+    stats.bytesCompared += st.size + t.size;
+    await sendDifferingBlocks(fd, m.path, st, t.size, peer, send, sigs);
+    return;
+  }
+  // Whole file: assembled in staging on the replica and moved into place by its attrs record.
+  stats.bytesCompared += st.size;
+  await send({ kind: 'create', path: m.path, mode: st.mode });
+  await send({ kind: 'truncate', path: m.path, size: st.size });
+  const pending: UnsequencedRecord[] = [];
+  let run: { offset: number; parts: Buffer[]; bytes: number } | undefined;
+  const endRun = () => {
+    if (run)
+      pending.push({ kind: 'write', path: m.path, offset: run.offset, data: Buffer.concat(run.parts) });
+    run = undefined;
+  };
+  const { hashes, size } = await hashBlocks(
+    fd,
+    (i, block) => {
+      const offset = i * BLOCK_SIZE;
+      if (isZero(block)) return endRun(); // the truncate made zeros already
+      if (run && (run.offset + run.bytes !== offset || run.bytes >= MAX_RUN)) endRun();
+      run ??= { offset, parts: [], bytes: 0 };
+      run.parts.push(Buffer.from(block));
+      run.bytes += block.length;
+    },
+    async () => {
+      for (const r of pending.splice(0)) await send(r);
+    },
+    await dataLayout(fd, st),
+  );
+  endRun();
+  for (const r of pending.splice(0)) await send(r);
+  await send({ kind: 'attrs', path: m.path, mode: st.mode, uid: st.uid, gid: st.gid, mtimeMs: st.mtimeMs });
+  await sigs.put(key, { size, mtimeMs: st.mtimeMs, hashes });
+}
+
+/**
+ * Runs `start` for the entries ahead of the one being handled, up to
+ * AHEAD of them: opening and reading a file are thread-pool round trips, and
+ * 200,000 small files handled one after the other took minutes.
+ */
+class Lookahead<E, R> {
+  private readonly started = new Map<number, Promise<R>>();
+  private next = 0;
+  constructor(
+    private readonly entries: E[],
+    private readonly start: (e: E) => Promise<R> | undefined,
+  ) {}
+
+  /** Entry `i`'s result (the entries are taken in order), starting those up to AHEAD past it. */
+  take(i: number): Promise<R> | undefined {
+    for (; this.next < Math.min(i + AHEAD, this.entries.length); this.next++) {
+      const run = this.start(this.entries[this.next] as E);
+      if (run) {
+        run.catch(() => undefined); // seen when taken
+        this.started.set(this.next, run);
+      }
+    }
+    const run = this.started.get(i);
+    this.started.delete(i);
+    return run;
+  }
+
+  /** Waits for what was started and not taken (a failed sync): their files get closed. */
+  async drain(): Promise<void> {
+    for (const run of this.started.values()) {
+      const file = (await run.catch(() => undefined)) as { fd?: FileHandle } | undefined;
+      await file?.fd?.close();
+    }
+    this.started.clear();
+  }
 }
 
 /**

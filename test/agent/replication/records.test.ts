@@ -25,6 +25,16 @@ const samples: JournalRecord[] = [
     mtimeMs: 1700000000123.456,
   },
   { kind: 'symlink', seq: 9, path: '/srv/x/l', target: '../elsewhere' },
+  {
+    kind: 'put',
+    seq: 10,
+    path: '/srv/x/small',
+    mode: 0o100640,
+    uid: 1001,
+    gid: 1002,
+    mtimeMs: 1700000000999.25,
+    data: Buffer.from('a whole small file\n'),
+  },
 ];
 
 describe('journal records', () => {
