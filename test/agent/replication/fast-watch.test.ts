@@ -18,16 +18,20 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function watched(): Promise<{ dir: string; hints: string[][]; fast: FastWatch }> {
+async function watched(): Promise<{ dir: string; hints: string[][]; times: number[]; fast: FastWatch }> {
   const dir = await mkdtemp(join(tmpdir(), 'fast-watch-'));
   const hints: string[][] = [];
-  const fast = new FastWatch((paths) => hints.push(paths));
+  const times: number[] = [];
+  const fast = new FastWatch((paths) => {
+    hints.push(paths);
+    times.push(performance.now());
+  });
   fast.add(dir);
   cleanup.push(async () => {
     fast.close();
     await rm(dir, { recursive: true, force: true });
   });
-  return { dir, hints, fast };
+  return { dir, hints, times, fast };
 }
 
 async function until(check: () => boolean, ms = 5000): Promise<void> {
@@ -37,22 +41,26 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 
 describe('fast-watch hints', () => {
   it('hints a written file at the start of a burst, once more when it settles, and again after a quiet spell', async () => {
-    const { dir, hints } = await watched();
+    const { dir, hints, times } = await watched();
     const file = join(dir, 'a.txt');
     const seen = () => hints.flat().filter((p) => p === file).length;
+    const lastHintAt = () => times[times.length - 1] ?? 0;
     await writeFile(file, 'first');
     for (let i = 0; i < 20; i++) await appendFile(file, `more ${i}\n`);
-    await until(() => seen() > 0);
-    // The rest of the burst is not hinted event by event...
-    expect(seen()).toBe(1);
-    // ...but once, when it settles (@parcel/watcher may have stopped reporting: see fast-watch.ts).
-    await until(() => seen() === 2);
-    expect(seen()).toBe(2);
+    const burstDone = performance.now();
+    // A hint comes after the burst's last write (the trailing edge, or the leading hint itself
+    // when a loaded machine delivers the whole burst inside its coalescing window)...
+    await until(() => lastHintAt() >= burstDone);
+    expect(lastHintAt()).toBeGreaterThanOrEqual(burstDone);
+    // ...and 21 writes are not hinted event by event.
+    expect(seen()).toBeGreaterThanOrEqual(1);
+    expect(seen()).toBeLessThanOrEqual(3);
+    const settled = seen();
     await sleep(150);
-    expect(seen()).toBe(2);
+    expect(seen()).toBe(settled);
     await appendFile(file, 'after a pause\n');
-    await until(() => seen() === 3);
-    expect(seen()).toBe(3);
+    await until(() => seen() === settled + 1);
+    expect(seen()).toBe(settled + 1);
   });
 
   it('passes on a burst that never settles at least once a second', async () => {
