@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The slow fault trials run on their own: vitest.faults.config.ts (`npm run test:faults`).
+    exclude: ['test/faults/**', '**/node_modules/**'],
     reporters: ['default', './test/summary-reporter.ts'],
     globalSetup: ['test/integration/global-setup.ts'],
     // Integration suites start moto and local servers; give them room on a 2-core machine.

@@ -15,11 +15,20 @@
  *    holds all of it, MB/s; peer lsyncd on the same workload. Also the spool's
  *    append rate (MB/s of durable, fdatasync'ed records).
  *
+ * 4. tree resync: a tree of 200,000 small files (BENCH_TREE_FILES) that the
+ *    replica holds already, one file in a thousand changed on the master
+ *    and as many new; a fresh master synchronizes until the replica holds
+ *    every change; peer `rsync -a` (local: its sender and receiver over a
+ *    pipe) on the same tree and changes.
+ * 5. small files: 50,000 new 4 KiB files (BENCH_SMALL_FILES) written on the
+ *    master until the replica holds all of them, files/s; peer lsyncd on the
+ *    same workload.
+ *
  * Last line: a JSON array, one entry per measure with `ours`, `peer`, `ratio`.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, connect as netConnect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +48,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LAG_WRITES = 60;
 /** `BENCH_ONLY=resync,throughput` runs only the named measures (lag, resync, throughput), e.g. to compare one change. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
-const wanted = (name: 'lag' | 'resync' | 'throughput') => !ONLY || ONLY.includes(name);
+const wanted = (name: 'lag' | 'resync' | 'throughput' | 'tree' | 'small') => !ONLY || ONLY.includes(name);
+const TREE_FILES = Number(process.env.BENCH_TREE_FILES ?? 200_000);
+const SMALL_FILES = Number(process.env.BENCH_SMALL_FILES ?? 50_000);
+const PER_DIR = 1000;
 const GIB = 1024 ** 3;
 const BLOCK = 16 * 1024;
 
@@ -458,6 +470,130 @@ async function measureThroughput(env: Env, round: number) {
   return { oursMBs: mb / oursS, peerMBs: mb / peerS, spoolMBs: (total * data.length) / 1e6 / spoolS };
 }
 
+/** `files` small files, PER_DIR to a directory, whose content names them; `tag` changes every thousandth. */
+async function writeTree(root: string, files: number, tag = ''): Promise<string[]> {
+  const changed: string[] = [];
+  for (let d = 0; d * PER_DIR < files; d++) {
+    const dir = join(root, `d${d}`);
+    await mkdir(dir, { recursive: true });
+    const writes: Promise<void>[] = [];
+    for (let f = 0; f < PER_DIR && d * PER_DIR + f < files; f++) {
+      const path = join(dir, `f${f}.txt`);
+      const change = tag !== '' && f === d % PER_DIR;
+      if (change) changed.push(path);
+      if (tag === '' || change) writes.push(writeFile(path, `${d}/${f}${change ? tag : ''}\n`));
+    }
+    if (tag !== '') {
+      const path = join(dir, 'new.txt');
+      changed.push(path);
+      writes.push(writeFile(path, `new ${d}\n`));
+    }
+    await Promise.all(writes);
+  }
+  return changed;
+}
+
+async function sameTrees(a: string, b: string): Promise<boolean> {
+  return run('diff', ['-rq', a, b], { maxBuffer: 64 * 1024 * 1024 }).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function measureTreeResync(env: Env, round: number) {
+  const dir = join(env.base, `tree-${round}`);
+  const base = join(dir, 'base');
+  await writeTree(base, TREE_FILES);
+  // Ours: the replica holds the tree as it was (times kept, as a replicated copy has them).
+  const ours = await ourPair(env, `tree-${round}-ours`);
+  await rm(ours.root, { recursive: true, force: true });
+  await run('cp', ['-a', base, ours.root]);
+  await mkdir(join(ours.target, '..'), { recursive: true });
+  await run('cp', ['-a', base, ours.target]);
+  const changed = await writeTree(ours.root, TREE_FILES, ' changed');
+  await run('sync');
+  let t0 = performance.now();
+  const pair = await ours.start(undefined, () => {
+    t0 = performance.now();
+  });
+  // Records apply in order, so the replica is done when every changed file has the master's time.
+  for (const path of changed) {
+    const want = (await stat(path)).mtimeMs;
+    const at = join(ours.target, path.slice(ours.root.length));
+    while (Math.abs(((await stat(at).catch(() => undefined))?.mtimeMs ?? 0) - want) > 0.002) await sleep(5);
+  }
+  const oursMs = performance.now() - t0;
+  await pair.close();
+  if (!(await sameTrees(ours.root, ours.target))) throw new Error('our tree resync left the copy different');
+  // Peer: rsync -a from the same master tree onto the tree as it was.
+  const dst = join(dir, 'rsync-dst');
+  await run('cp', ['-a', base, dst]);
+  await run('sync');
+  const t1 = performance.now();
+  await run('rsync', ['-a', `${ours.root}/`, `${dst}/`]);
+  const peerMs = performance.now() - t1;
+  if (!(await sameTrees(ours.root, dst))) throw new Error('rsync left the copy different');
+  await rm(dir, { recursive: true, force: true });
+  await rm(join(env.base, `tree-${round}-ours`), { recursive: true, force: true });
+  return { oursMs, peerMs, changed: changed.length };
+}
+
+/** Polls until every file of writeTree(root, files) exists under `target` with its full content. */
+async function treeArrived(target: string, files: number): Promise<void> {
+  const until = Date.now() + 600_000;
+  for (let d = 0; d * PER_DIR < files; d++) {
+    const last = join(target, `d${d}`, `f${Math.min(PER_DIR, files - d * PER_DIR) - 1}.txt`);
+    for (;;) {
+      const names = await readdir(join(target, `d${d}`)).catch(() => [] as string[]);
+      if (
+        names.length >= Math.min(PER_DIR, files - d * PER_DIR) &&
+        (await stat(last).catch(() => undefined))?.size
+      )
+        break;
+      if (Date.now() > until) throw new Error(`small files did not arrive under ${target}`);
+      await sleep(20);
+    }
+  }
+}
+
+async function writeSmallFiles(root: string, files: number): Promise<void> {
+  const content = randomBytes(4096);
+  for (let d = 0; d * PER_DIR < files; d++) {
+    await mkdir(join(root, `d${d}`));
+    const writes: Promise<void>[] = [];
+    for (let f = 0; f < PER_DIR && d * PER_DIR + f < files; f++)
+      writes.push(writeFile(join(root, `d${d}`, `f${f}.txt`), content));
+    await Promise.all(writes);
+  }
+}
+
+async function measureSmallFiles(env: Env, round: number) {
+  const ours = await ourPair(env, `small-${round}`);
+  const pair = await ours.start();
+  await sleep(300);
+  const t0 = performance.now();
+  await writeSmallFiles(ours.root, SMALL_FILES);
+  const writeS = (performance.now() - t0) / 1000;
+  await treeArrived(ours.target, SMALL_FILES);
+  const oursS = (performance.now() - t0) / 1000;
+  await pair.close();
+  if (!(await sameTrees(ours.root, ours.target))) throw new Error('small files: the replica differs');
+  await rm(join(env.base, `small-${round}`), { recursive: true, force: true });
+  const src = join(env.base, `small-peer-${round}`, 'src');
+  const dst = join(env.base, `small-peer-${round}`, 'dst');
+  await mkdir(src, { recursive: true });
+  await mkdir(dst, { recursive: true });
+  const lsyncd = await startLsyncd(env.base, src, dst);
+  await sleep(1500);
+  const t1 = performance.now();
+  await writeSmallFiles(src, SMALL_FILES);
+  await treeArrived(dst, SMALL_FILES);
+  const peerS = (performance.now() - t1) / 1000;
+  await stopChild(lsyncd);
+  await rm(join(env.base, `small-peer-${round}`), { recursive: true, force: true });
+  return { oursRate: SMALL_FILES / oursS, peerRate: SMALL_FILES / peerS, writeRate: SMALL_FILES / writeS };
+}
+
 export async function runReplicationBenchmark(): Promise<void> {
   const env = await environment();
   try {
@@ -488,6 +624,22 @@ export async function runReplicationBenchmark(): Promise<void> {
         `throughput round ${r}: ours ${t.oursMBs.toFixed(1)} MB/s, lsyncd ${t.peerMBs.toFixed(1)} MB/s; spool appends ${t.spoolMBs.toFixed(1)} MB/s`,
       );
       tp.push(t);
+    }
+    const tree: Awaited<ReturnType<typeof measureTreeResync>>[] = [];
+    for (let r = 0; r < (wanted('tree') ? ROUNDS : 0); r++) {
+      const t = await measureTreeResync(env, r);
+      console.log(
+        `tree resync round ${r}: ${TREE_FILES} files, ${t.changed} changed or new: ours ${(t.oursMs / 1000).toFixed(2)} s, rsync -a ${(t.peerMs / 1000).toFixed(2)} s`,
+      );
+      tree.push(t);
+    }
+    const small: Awaited<ReturnType<typeof measureSmallFiles>>[] = [];
+    for (let r = 0; r < (wanted('small') ? ROUNDS : 0); r++) {
+      const t = await measureSmallFiles(env, r);
+      console.log(
+        `small files round ${r}: ${SMALL_FILES} new 4 KiB files (written at ${t.writeRate.toFixed(0)}/s): ours ${t.oursRate.toFixed(0)} files/s, lsyncd ${t.peerRate.toFixed(0)} files/s`,
+      );
+      small.push(t);
     }
     const m = (x: number) => Math.round(x * 100) / 100;
     const entry = (
@@ -538,6 +690,21 @@ export async function runReplicationBenchmark(): Promise<void> {
         median(tp.map((t) => t.oursMBs)),
         median(tp.map((t) => t.peerMBs)),
         'ours >= 100 MB/s',
+      ),
+      entry(
+        `tree resync, ${TREE_FILES} small files, 0.2% changed or new: time (rsync -a)`,
+        's',
+        'lower',
+        median(tree.map((t) => t.oursMs)) / 1000,
+        median(tree.map((t) => t.peerMs)) / 1000,
+      ),
+      entry(
+        `${SMALL_FILES} new 4 KiB files replicated (lsyncd)`,
+        'files/s',
+        'higher',
+        median(small.map((t) => t.oursRate)),
+        median(small.map((t) => t.peerRate)),
+        'ours >= 5000 files/s',
       ),
       // The spool has no peer process; its ratio is against the 100 MB/s target.
       entry('spool append rate (vs 100 MB/s target)', 'MB/s', 'higher', spoolRate, 100),
