@@ -30,6 +30,7 @@ import { TidemarkError } from '../../core/error-catalogue.js';
 import { replicaDirectoryRefusal } from '../../core/scenario.js';
 import { absoluteComponents, ContainedTree, PathRefused } from '../fs/contained-tree.js';
 import type { ReplicaWriteHook } from '../replica-write-hooks.js';
+import { faultPoint } from './fault-points.js';
 import { MasterChecksumLedger } from './master-checksums.js';
 import type { JournalRecord } from './records.js';
 import type { UndoJournal } from './undo-journal.js';
@@ -146,6 +147,7 @@ export class Applier {
       throw error;
     }
     if (sequenced) {
+      faultPoint('applier.before-applied-seq');
       const buf = Buffer.alloc(8);
       buf.writeBigUInt64LE(BigInt(r.seq), 0);
       // Synchronous: an 8-byte pwrite to a cached page is a microsecond, the thread-pool trip ~40 µs a record.
@@ -175,6 +177,7 @@ export class Applier {
       ...files.map((f) => this.tree.sync(f, true)),
       ...dirs.map((d) => this.tree.sync(d, false)),
     ]);
+    faultPoint('applier.before-seq-sync');
     await this.seqFd.datasync();
   }
 

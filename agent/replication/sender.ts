@@ -180,7 +180,11 @@ export class Sender {
           ? 'start or overflow'
           : next < this.h.spool.firstSeq
             ? `the replica applied up to ${next - 1}, the spool starts at ${this.h.spool.firstSeq}`
-            : undefined;
+            : // Ahead of what this spool made durable (a master state restored from an older copy): the
+              // numbers past the end would be handed out again and skipped there as already applied.
+              next > this.h.spool.durableEndSeq
+              ? `the replica applied up to ${next - 1}, past the spool's durable end ${this.h.spool.durableEndSeq - 1}`
+              : undefined;
       if (why) {
         const peer: SyncPeer = {
           list: async (root) => {

@@ -21,7 +21,8 @@ import { EventEmitter } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.js';
+import { syncDirectory, writeFileAtomic } from './atomic-file.js';
+import { faultPoint } from './fault-points.js';
 import {
   encodeRecordParts,
   type JournalRecord,
@@ -150,7 +151,8 @@ export class Spool extends EventEmitter {
 
   private async openActive(emptyStart?: number): Promise<void> {
     let segment = this.segments.at(-1);
-    if (!segment || segment.durableBytes >= this.segmentBytes) {
+    const created = !segment || segment.durableBytes >= this.segmentBytes;
+    if (!segment || created) {
       // Appends may already have numbered records past the durable end; the new segment starts at it.
       const firstSeq = segment ? segment.endSeq : (emptyStart ?? this.nextSeqValue);
       segment = { firstSeq, endSeq: firstSeq, durableBytes: 0, path: join(this.dir, nameOf(firstSeq)) };
@@ -158,6 +160,8 @@ export class Spool extends EventEmitter {
     }
     const fd = await open(segment.path, 'a', 0o600);
     this.active = { segment, fd, bytes: segment.durableBytes };
+    // fdatasync of a record does not make a new file's name durable: the directory is synced before any.
+    if (created) await syncDirectory(this.dir);
   }
 
   /**
@@ -192,6 +196,7 @@ export class Spool extends EventEmitter {
         const batch = this.pending.splice(0);
         try {
           await this.active.fd.writev(batch.flatMap((b) => b.records.flatMap((r) => r.parts)));
+          faultPoint('spool.before-datasync');
           await this.active.fd.datasync();
           let end = this.active.bytes;
           for (const b of batch) {

@@ -68,11 +68,11 @@ export class ChildEngine {
     return this.child?.pid;
   }
 
-  /** Starts the process and resolves when it reports `ready`. */
-  async start(): Promise<void> {
+  /** Starts the process (with `env` added, e.g. an armed fault point) and resolves when it reports `ready`. */
+  async start(env: Record<string, string> = {}): Promise<void> {
     const child = spawn(process.execPath, [this.script, this.configPath], {
       cwd: REPO,
-      env: { ...process.env, NODE_PATH: join(REPO, 'node_modules') },
+      env: { ...process.env, NODE_PATH: join(REPO, 'node_modules'), ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -108,6 +108,17 @@ export class ChildEngine {
       };
       this.listeners.push(on);
     });
+  }
+
+  /** Resolves when the process ends on its own (a fault point killed it); rejects after `ms`. */
+  async exit(ms = 30_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.exited,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`engine still running after ${ms} ms`)), ms);
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** kill -9: no chance to flush or close anything. */
