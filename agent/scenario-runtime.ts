@@ -34,7 +34,7 @@ export interface ScenarioEvent {
   at: string;
 }
 
-export type AlertKind = 'lost_connection' | 'queue_overflow' | 'significant_info';
+export type AlertKind = 'lost_connection' | 'queue_overflow' | 'disk_full' | 'significant_info';
 
 export interface RootStatistics {
   root: string;

@@ -1,6 +1,6 @@
 /**
  * Alerts: what an operator is told about without asking. Jobs raise one per
- * result; agents raise lost_connection, queue_overflow and significant_info.
+ * result; agents raise lost_connection, queue_overflow, disk_full and significant_info.
  */
 import { z } from 'zod';
 import type { JobResult } from './workflow-input.js';
@@ -12,6 +12,7 @@ export const AlertKind = z.enum([
   'job_failed',
   'lost_connection',
   'queue_overflow',
+  'disk_full',
   'significant_info',
 ]);
 export type AlertKind = z.infer<typeof AlertKind>;

@@ -10,6 +10,7 @@ import { chmod, chown, mkdir, mkdtemp, open, rm, symlink } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SnapshotView } from '../backup/snapshot-view.js';
+import { writeAll } from '../fs/write-all.js';
 
 export interface WritableOverlay {
   /** Where a view path landed in the copy. */
@@ -26,7 +27,7 @@ async function copyFile(view: SnapshotView, from: string, to: string, size: numb
     for (let position = 0; position < size; ) {
       const read = await view.read(from, buffer, position, Math.min(BUFFER, size - position));
       if (read === 0) break;
-      await out.write(buffer, 0, read, position);
+      await writeAll(out, buffer.subarray(0, read), position);
       position += read;
     }
   } finally {

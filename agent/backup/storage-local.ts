@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { writeAll } from '../fs/write-all.js';
 import { readFileDirect, writeFileDirect } from './direct-io.js';
 import { ObjectMissing, ShortObject, type StorageBackend, type StoredObject } from './storage.js';
 
@@ -34,7 +35,7 @@ export class LocalDirectoryStorage implements StorageBackend {
     if (!direct) {
       const handle = await open(temp, 'w');
       try {
-        if (Array.isArray(body)) await writeAll(handle, body);
+        if (Array.isArray(body)) await writeAll(handle, body, 0);
         else await handle.writeFile(body);
         await handle.sync();
       } finally {
@@ -139,24 +140,6 @@ export class LocalDirectoryStorage implements StorageBackend {
 
   async storageClass(): Promise<undefined> {
     return undefined;
-  }
-}
-
-/** Writes `parts` in order with gathered writes (a pack is thousands of blobs), resuming after short writes. */
-async function writeAll(handle: FileHandle, parts: Buffer[]): Promise<void> {
-  const BATCH = 512;
-  let position = 0;
-  for (let i = 0; i < parts.length; i += BATCH) {
-    const pending = parts.slice(i, i + BATCH).filter((p) => p.length > 0);
-    while (pending.length > 0) {
-      let { bytesWritten } = await handle.writev(pending, position);
-      position += bytesWritten;
-      while (pending.length > 0 && bytesWritten >= (pending[0] as Buffer).length) {
-        bytesWritten -= (pending[0] as Buffer).length;
-        pending.shift();
-      }
-      if (bytesWritten > 0) pending[0] = (pending[0] as Buffer).subarray(bytesWritten);
-    }
   }
 }
 

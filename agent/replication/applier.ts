@@ -29,6 +29,7 @@ import { promisify } from 'node:util';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import { replicaDirectoryRefusal } from '../../core/scenario.js';
 import { absoluteComponents, ContainedTree, PathRefused } from '../fs/contained-tree.js';
+import { writeAll } from '../fs/write-all.js';
 import type { ReplicaWriteHook } from '../replica-write-hooks.js';
 import { faultPoint } from './fault-points.js';
 import { MasterChecksumLedger } from './master-checksums.js';
@@ -127,7 +128,7 @@ export class Applier {
   async setAppliedSeq(seq: number): Promise<void> {
     const buf = Buffer.alloc(8);
     buf.writeBigUInt64LE(BigInt(seq), 0);
-    await this.seqFd.write(buf, 0, 8, 0);
+    await writeAll(this.seqFd, buf, 0);
     this.appliedSeqValue = seq;
     await this.seqFd.datasync();
   }
@@ -286,7 +287,7 @@ export class Applier {
           held = { file, fd, ino: (await fd.stat()).ino };
           this.heldWrite = held;
         }
-        await held.fd.write(r.data, 0, r.data.length, r.offset);
+        await writeAll(held.fd, r.data, r.offset);
         this.touched.add(file);
         return;
       }

@@ -18,7 +18,7 @@ import type { MasterFiles } from './master-files.js';
 import type { UnsequencedRecord } from './records.js';
 import { isRacy, type SignatureStore, sameTime, signatureKey } from './signature-store.js';
 import { dataLayout } from './sparse-layout.js';
-import type { Spool } from './spool.js';
+import { type Spool, SpoolWriteError } from './spool.js';
 import type { TreeEntry } from './tree-walk.js';
 
 export interface CaptureChannel {
@@ -431,7 +431,10 @@ export class Capture {
         durable?.();
         await this.afterAppend();
       })
-      .catch((e: unknown) => this.onError(e as Error))
+      // A refused spool write is the engine's to handle (it resynchronizes); not one error per change.
+      .catch((e: unknown) => {
+        if (!(e instanceof SpoolWriteError)) this.onError(e as Error);
+      })
       .finally(() => {
         this.outstanding.delete(done);
         this.outstandingBytes -= bytes;

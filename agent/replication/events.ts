@@ -16,6 +16,15 @@ export const REPLICATION_EVENTS = {
     severity: 'error',
     text: 'Spool over its threshold: held changes dropped, resynchronization follows',
   },
+  SR00141: {
+    severity: 'error',
+    text: 'Spool write failed (disk full or failing): changes refused, resynchronization follows',
+  },
+  SR00142: { severity: 'info', text: 'Spool writes succeed again' },
+  SR00143: {
+    severity: 'error',
+    text: 'Replica could not apply a record (disk full or failing): the master resends it',
+  },
   SR00150: { severity: 'info', text: 'Rewind point created' },
   SR00151: { severity: 'info', text: 'Replica rewound to a rewind point' },
   SR00160: { severity: 'error', text: 'Refused a peer or a record' },

@@ -28,6 +28,8 @@ export interface ReplicaScenario {
   needsSync(): boolean;
   synced(): Promise<void>;
   onError(e: Error): void;
+  /** Told after each ack: what was refused before has been applied since. */
+  acked?(): void;
 }
 
 const ACK_EVERY = 512;
@@ -49,10 +51,13 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
     const buf = Buffer.alloc(8);
     buf.writeBigUInt64LE(BigInt(scenario.applier.appliedSeq), 0);
     send(FrameType.ack, buf);
+    scenario.acked?.();
   };
   const refuse = (e: unknown) => {
     const err = e as Error & { code?: string };
-    send(FrameType.error, { code: err.code ?? 'AE0472', message: err.message });
+    // A system error's code (ENOSPC) is not one of ours: it stays in the message.
+    const code = e instanceof TidemarkError ? e.code : 'AE0472';
+    send(FrameType.error, { code, message: err.message });
     scenario.onError(err);
     socket.end();
     socket.destroy();

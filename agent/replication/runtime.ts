@@ -32,7 +32,7 @@ import { MasterFiles } from './master-files.js';
 import { serveMaster } from './replica-session.js';
 import { Sender } from './sender.js';
 import { SignatureStore } from './signature-store.js';
-import { Spool } from './spool.js';
+import { Spool, type SpoolWriteError } from './spool.js';
 import { type SyncStatistics, synchronize } from './sync-master.js';
 import { UndoJournal } from './undo-journal.js';
 
@@ -51,7 +51,15 @@ interface MasterSide {
   scenario: Scenario;
   capture: Capture;
   files: MasterFiles;
-  links: { host: string; spool: Spool; sigs: SignatureStore; sender: Sender; needsSync: boolean }[];
+  links: {
+    host: string;
+    spool: Spool;
+    sigs: SignatureStore;
+    sender: Sender;
+    needsSync: boolean;
+    /** A spool write failed and none has succeeded since (one alert per spell). */
+    writeFailing: boolean;
+  }[];
   stats: Map<string, RootStatistics>;
   syncing: boolean;
   lastSync?: SyncStatistics;
@@ -71,7 +79,12 @@ interface ReplicaSide {
   flagFile: string;
   /** Set after a rewind: the replica no longer matches what the master's spool assumes. */
   needsSyncFlag: boolean;
+  /** Applying failed on a full or failing disk and nothing was acknowledged since (one alert per spell). */
+  applyFailing?: boolean;
 }
+
+/** Errors of the disk rather than of the record: the record is sound and the master resends it. */
+const DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS']);
 
 export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
   private readonly masters = new Map<string, MasterSide>();
@@ -168,7 +181,7 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
       const peer = a.peers.find((p) => p.host === c.host);
       if (!peer)
         throw new TidemarkError('AE0467', `no address for replica host ${c.host} of scenario ${s.name}`);
-      const link = { ...c, needsSync: true } as MasterSide['links'][number];
+      const link = { ...c, needsSync: true, writeFailing: false } as MasterSide['links'][number];
       const firstRoot = () => stats.get(s.roots[0] as string);
       link.sender = new Sender({
         scenarioId: s.id,
@@ -214,6 +227,12 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
         },
       });
       side.links.push(link);
+      c.spool.on('write-failed', (f: SpoolWriteError) => void this.onSpoolWriteFailed(side, link, f));
+      c.spool.on('durable', () => {
+        if (!link.writeFailing) return;
+        link.writeFailing = false;
+        this.emit(s.id, 'SR00142', c.host);
+      });
     }
     this.masters.set(s.id, side);
     for (const l of side.links) l.sender.start();
@@ -235,6 +254,31 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
         side.overflowing = false;
       }
     }
+  }
+
+  /**
+   * A spool write failed (the disk is full, or failing): the refused records
+   * leave a gap in the replica's sequence that only a synchronization fills,
+   * so the link drops and the next connection synchronizes before anything
+   * spooled after the gap is sent. Appends resume at once; while the disk
+   * stays full each one fails the same way, with one alert per spell.
+   */
+  private async onSpoolWriteFailed(side: MasterSide, link: MasterSide['links'][number], f: SpoolWriteError) {
+    const s = side.scenario;
+    link.needsSync = true;
+    link.sender.reset();
+    if (!link.writeFailing) {
+      link.writeFailing = true;
+      this.emit(s.id, 'SR00141', `${link.host}: ${f.message}; the replica resynchronizes`);
+      const full = f.code === 'ENOSPC' || f.code === 'EDQUOT';
+      this.o.events.alert(
+        s.id,
+        full ? 'disk_full' : 'significant_info',
+        `spool for replica ${link.host} on the master could not be written (${f.code ?? f.cause.message}); ` +
+          'changes go on being captured and the replica resynchronizes once it can',
+      );
+    }
+    await link.spool.resume();
   }
 
   private async startReplica(s: Scenario, directory: string): Promise<void> {
@@ -336,13 +380,35 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
             side.needsSyncFlag = false;
             await rm(side.flagFile, { force: true });
           },
-          onError: (e) => this.emit(scenarioId, 'SR00160', e.message),
+          onError: (e) => this.onApplyError(side, e),
+          acked: () => {
+            if (!side.applyFailing) return;
+            side.applyFailing = false;
+            this.emit(scenarioId, 'SR00131', `${peer}: applying again`);
+          },
         },
         rest,
       );
     };
     socket.on('data', onData);
     socket.on('error', () => undefined);
+  }
+
+  private onApplyError(side: ReplicaSide, e: Error): void {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const id = side.scenario.id;
+    if (!DISK_ERRORS.has(code)) {
+      this.emit(id, 'SR00160', e.message);
+      return;
+    }
+    if (side.applyFailing) return;
+    side.applyFailing = true;
+    this.emit(id, 'SR00143', e.message);
+    this.o.events.alert(
+      id,
+      code === 'ENOSPC' || code === 'EDQUOT' ? 'disk_full' : 'significant_info',
+      `replica could not apply changes (${code}): ${e.message}; the master holds them in its spool and resends them`,
+    );
   }
 
   private wakeAll(side: ReplicaSide): void {

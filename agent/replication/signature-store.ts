@@ -15,9 +15,10 @@
  * per captured file, as much as the capture itself (200,000 small files:
  * 200,000 creates of ~100 µs on ext4).
  */
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { writeAll } from '../fs/write-all.js';
 
 export interface Signature {
   size: number;
@@ -41,6 +42,8 @@ export class SignatureStore {
   private liveBytes = 0;
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  /** A log write failed: entries since are only in memory until a rewrite succeeds. */
+  private logLost = false;
 
   constructor(private readonly dir: string) {}
 
@@ -102,7 +105,11 @@ export class SignatureStore {
     this.liveBytes = 0;
     this.pending = [];
     this.pendingBytes = 0;
-    await this.enqueue(() => this.rewrite());
+    await this.enqueue(() =>
+      this.rewrite().catch(() => {
+        this.logLost = true;
+      }),
+    );
   }
 
   /** Writes what is pending; the store stays usable. */
@@ -126,14 +133,26 @@ export class SignatureStore {
     this.pending = [];
     this.pendingBytes = 0;
     return this.enqueue(async () => {
-      const fd = await open(this.logPath, 'a', 0o600);
       try {
-        await fd.write(batch);
-      } finally {
-        await fd.close();
+        if (this.logLost) {
+          await this.rewrite();
+          this.logLost = false;
+          return;
+        }
+        const fd = await open(this.logPath, 'a', 0o600);
+        try {
+          await writeAll(fd, batch);
+        } finally {
+          await fd.close();
+        }
+        this.logBytes += batch.length;
+        if (this.logBytes > 2 * this.liveBytes + FLUSH_AT) await this.rewrite();
+      } catch {
+        // A full disk: the store is a cache, so capture goes on from memory. The log is cut back
+        // to its last whole entry and rewritten whole by the next flush that can write.
+        this.logLost = true;
+        await truncate(this.logPath, this.logBytes).catch(() => undefined);
       }
-      this.logBytes += batch.length;
-      if (this.logBytes > 2 * this.liveBytes + FLUSH_AT) await this.rewrite();
     });
   }
 
@@ -149,6 +168,7 @@ export class SignatureStore {
     const temp = `${this.logPath}.tmp`;
     const fd = await open(temp, 'w', 0o600);
     let bytes = 0;
+    let written = false;
     try {
       let batch: Buffer[] = [];
       let batchBytes = 0;
@@ -157,16 +177,19 @@ export class SignatureStore {
         batch.push(entry);
         batchBytes += entry.length;
         if (batchBytes >= FLUSH_AT) {
-          await fd.write(Buffer.concat(batch));
+          await writeAll(fd, Buffer.concat(batch));
           bytes += batchBytes;
           batch = [];
           batchBytes = 0;
         }
       }
-      if (batchBytes > 0) await fd.write(Buffer.concat(batch));
+      if (batchBytes > 0) await writeAll(fd, Buffer.concat(batch));
       bytes += batchBytes;
+      written = true;
     } finally {
       await fd.close();
+      // A rewrite cut short by a full disk must not keep what it took.
+      if (!written) await rm(temp, { force: true });
     }
     await rename(temp, this.logPath);
     this.logBytes = bytes;

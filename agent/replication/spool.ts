@@ -21,6 +21,7 @@ import { EventEmitter } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAll } from '../fs/write-all.js';
 import { syncDirectory, writeFileAtomic } from './atomic-file.js';
 import { faultPoint } from './fault-points.js';
 import {
@@ -38,6 +39,29 @@ interface Segment {
   endSeq: number;
   durableBytes: number;
   path: string;
+}
+
+/**
+ * A spool write or its fdatasync failed (ENOSPC, EIO): the records of that
+ * write, and every append after it until `resume()`, were refused. Their
+ * sequence numbers are not handed out again, so the replica has a gap that
+ * only a synchronization can fill.
+ */
+export class SpoolWriteError extends Error {
+  constructor(
+    override readonly cause: Error,
+    /** The refused records' sequence numbers: [firstSeq, endSeq). */
+    readonly firstSeq: number,
+    readonly endSeq: number,
+  ) {
+    super(
+      `spool write failed (${(cause as NodeJS.ErrnoException).code ?? cause.message}): records ${firstSeq}..${endSeq - 1} not spooled`,
+    );
+  }
+
+  get code(): string | undefined {
+    return (this.cause as NodeJS.ErrnoException).code;
+  }
 }
 
 export interface SpoolCursor {
@@ -73,6 +97,8 @@ export class Spool extends EventEmitter {
     reject: (e: Error) => void;
   }[] = [];
   private flushQueued = false;
+  /** Set by a failed write: appends are refused until `resume()` (nothing may follow the gap unseen). */
+  private failure: SpoolWriteError | undefined;
   private nextSeqValue = 1;
   private closed = false;
   /** Writing, rolling and closing the active segment run one at a time, in call order. */
@@ -156,12 +182,22 @@ export class Spool extends EventEmitter {
       // Appends may already have numbered records past the durable end; the new segment starts at it.
       const firstSeq = segment ? segment.endSeq : (emptyStart ?? this.nextSeqValue);
       segment = { firstSeq, endSeq: firstSeq, durableBytes: 0, path: join(this.dir, nameOf(firstSeq)) };
-      this.segments.push(segment);
     }
     const fd = await open(segment.path, 'a', 0o600);
+    if (created) this.segments.push(segment);
     this.active = { segment, fd, bytes: segment.durableBytes };
     // fdatasync of a record does not make a new file's name durable: the directory is synced before any.
     if (created) await syncDirectory(this.dir);
+  }
+
+  /** Opens the next segment, then closes the full one, so `active` is always an open segment. */
+  private async roll(): Promise<void> {
+    const full = this.active.fd;
+    try {
+      await this.openActive();
+    } finally {
+      if (this.active.fd !== full) await full.close();
+    }
   }
 
   /**
@@ -171,6 +207,7 @@ export class Spool extends EventEmitter {
    */
   append(records: UnsequencedRecord[]): Promise<JournalRecord[]> {
     if (this.closed) return Promise.reject(new Error('spool is closed'));
+    if (this.failure) return Promise.reject(this.failure);
     const sequenced = records.map((r) => ({ ...r, seq: this.nextSeqValue++ }) as JournalRecord);
     // Encoded records go to writev as they are: joining them would copy every byte once more.
     const encoded = sequenced.map((r) => ({ seq: r.seq, parts: encodeRecordParts(r) }));
@@ -195,7 +232,12 @@ export class Spool extends EventEmitter {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0);
         try {
-          await this.active.fd.writev(batch.flatMap((b) => b.records.flatMap((r) => r.parts)));
+          // Rolled before a write, not after: a failed roll then refuses the records it was for.
+          if (this.active.bytes >= this.segmentBytes) await this.roll();
+          await writeAll(
+            this.active.fd,
+            batch.flatMap((b) => b.records.flatMap((r) => r.parts)),
+          );
           faultPoint('spool.before-datasync');
           await this.active.fd.datasync();
           let end = this.active.bytes;
@@ -216,17 +258,62 @@ export class Spool extends EventEmitter {
           this.active.segment.endSeq = (batch.at(-1) as (typeof batch)[number]).endSeq;
           for (const b of batch) b.resolve();
           this.emit('durable', this.active.segment.endSeq);
-          if (this.active.bytes >= this.segmentBytes) {
-            await this.active.fd.close();
-            await this.openActive();
-          }
         } catch (e) {
-          for (const b of batch) b.reject(e as Error);
+          await this.failWrite(e as Error, batch);
         }
       }
     } finally {
       this.flushQueued = false;
     }
+  }
+
+  /**
+   * A failed write may have left part of its records in the segment (the
+   * file is opened for append, so the next write would land after them):
+   * cut it back to its last good size, refuse this batch and everything
+   * queued behind it, and tell the owner, who must resynchronize the
+   * replica before calling `resume()`.
+   */
+  private async failWrite(cause: Error, batch: typeof this.pending): Promise<void> {
+    const refused = [...batch, ...this.pending.splice(0)];
+    const failure = new SpoolWriteError(
+      cause,
+      refused[0]?.records[0]?.seq ?? this.nextSeqValue,
+      refused.at(-1)?.endSeq ?? this.nextSeqValue,
+    );
+    this.failure = failure;
+    await this.cutToDurable();
+    for (const b of refused) b.reject(failure);
+    this.emit('write-failed', failure);
+  }
+
+  /** Truncates the active segment to its durable bytes; false when even that fails. */
+  private async cutToDurable(): Promise<boolean> {
+    try {
+      await this.active.fd.truncate(this.active.bytes);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The write failure appends are refused for, if any. */
+  get writeFailure(): SpoolWriteError | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Accepts appends again after a write failure, once the segment is back at
+   * its last good size (the truncate is retried here). Numbering goes on
+   * after the refused records.
+   */
+  resume(): Promise<boolean> {
+    return this.exclusive(async () => {
+      if (!this.failure) return true;
+      if (!(await this.cutToDurable())) return false;
+      this.failure = undefined;
+      return true;
+    });
   }
 
   /** The sequence number after the last durable record. */

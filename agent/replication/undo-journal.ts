@@ -23,6 +23,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeAll } from '../fs/write-all.js';
 import type { RewindPoint } from '../scenario-runtime.js';
 
 type UndoOp =
@@ -142,7 +143,7 @@ export class UndoJournal {
             return open(h.path, 'r+');
           });
           try {
-            if (data.length > 0) await fd.write(data, 0, data.length, h.offset);
+            if (data.length > 0) await writeAll(fd, data, h.offset);
           } finally {
             await fd.close();
           }
@@ -181,9 +182,14 @@ export class UndoJournal {
     buf.writeUInt32LE(data.length, 4 + h.length);
     data.copy(buf, 8 + h.length);
     const fd = await open(this.file, 'a', 0o600);
+    const start = (await fd.stat()).size;
     try {
-      await fd.write(buf);
+      await writeAll(fd, buf);
       await fd.datasync();
+    } catch (e) {
+      // A full disk: cut the torn entry off, or every entry after it would be unreadable.
+      await fd.truncate(start).catch(() => undefined);
+      throw e;
     } finally {
       await fd.close();
     }

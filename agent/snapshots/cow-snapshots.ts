@@ -27,6 +27,7 @@ import { lstat, mkdir, open, readdir, readFile, readlink, rm, writeFile } from '
 import path from 'node:path';
 import { toViewStat } from '../backup/directory-view.js';
 import type { SnapshotView, ViewStat } from '../backup/snapshot-view.js';
+import { writeAll } from '../fs/write-all.js';
 import type { ApplyGate, ReplicaWriteHook } from '../replica-write-hooks.js';
 import { CowView } from './cow-view.js';
 import type { SnapshotInfo, SnapshotProvider } from './snapshot-provider.js';
@@ -212,7 +213,7 @@ export class CowSnapshots implements SnapshotProvider, ReplicaWriteHook {
             Math.min(COW_BLOCK, record.stat.size - position),
             position,
           );
-          await shadow.write(buffer, 0, bytesRead, position);
+          await writeAll(shadow, buffer.subarray(0, bytesRead), position);
           record.blocks.add(block);
         }
         await shadow.datasync(); // the old bytes must be durable before apply overwrites them
