@@ -170,6 +170,7 @@ export class Applier {
     this.touched.clear();
     this.touchedDirs.clear();
     if (files.length + dirs.length > SYNCFS_FROM && (await syncFileSystem(this.tree.root))) {
+      faultPoint('applier.before-seq-sync');
       await this.seqFd.datasync();
       return;
     }

@@ -64,6 +64,11 @@ export class ChildEngine {
     return new ChildEngine(script, path);
   }
 
+  /** True until the process has exited (on its own or killed). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }

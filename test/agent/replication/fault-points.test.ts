@@ -88,6 +88,19 @@ async function workload(tag: string): Promise<Map<string, Buffer>> {
   return files;
 }
 
+/**
+ * Passes of a fault point count records or flushes, and a loaded box puts
+ * more records in a flush: keep writing rounds until the armed engine dies.
+ */
+async function workloadUntilDead(engine: ChildEngine, tag: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (let round = 0; engine.running && round < 20; round++) {
+    for (const [p, c] of await workload(`${tag}-${round}`)) files.set(p, c);
+  }
+  await engine.exit();
+  return files;
+}
+
 const spooled = (lines: EngineLine[]) =>
   new Map(lines.filter((l) => l.type === 'spooled').map((l) => [String(l.path), Number(l.size)]));
 
@@ -108,9 +121,8 @@ describe('crash between durability steps (fault points)', () => {
   for (const point of ['applier.before-applied-seq', 'applier.before-seq-sync']) {
     it(`replica killed at ${point}: restarts, replays the record in flight, converges`, async () => {
       await replica.close();
-      await replica.start({ TIDEMARK_FAULT_POINT: point, TIDEMARK_FAULT_AFTER: '10' });
-      const files = await workload(point);
-      await replica.exit();
+      await replica.start({ TIDEMARK_FAULT_POINT: point, TIDEMARK_FAULT_AFTER: '3' });
+      const files = await workloadUntilDead(replica, point);
       await replica.start();
       await converged(root, target, 30_000);
       expect(await expectAcknowledged(files, master.lines)).toBeGreaterThan(30);
@@ -121,8 +133,7 @@ describe('crash between durability steps (fault points)', () => {
     await master.close();
     const linesBefore = master.lines.length;
     await master.start({ TIDEMARK_FAULT_POINT: 'spool.before-datasync', TIDEMARK_FAULT_AFTER: '5' });
-    const files = await workload('spool');
-    await master.exit();
+    const files = await workloadUntilDead(master, 'spool');
     // What it acknowledged before it died is what counts.
     const acked = master.lines.slice(linesBefore);
     const synced = master.waitFor((l) => l.eventId === 'SR00111', 30_000);
