@@ -120,6 +120,13 @@ export const ERROR_CATALOGUE = {
     reason: 'Any other replication engine error.',
     action: "Read the scenario's events and the agent log on the host.",
   },
+  AE0473: {
+    severity: 'error',
+    template: 'Scenario {scenario} ({scenarioId}): a file system on {host} is full: {detail}.',
+    reason:
+      'A write on the host (a restore target, a local repository, the spool or the replica) failed with no space left or over quota. Nothing half written was kept under a real name.',
+    action: 'Free space or grow the file system named in the message, then run the job again.',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type CatalogueCode = keyof typeof ERROR_CATALOGUE;

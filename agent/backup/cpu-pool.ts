@@ -74,11 +74,12 @@ export class CpuPool {
 
   private spawn(): Slot {
     const slot: Slot = { worker: startWorker() };
-    slot.worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {
+    slot.worker.on('message', (message: { id: number; result?: unknown; error?: string; code?: string }) => {
       const job = slot.job;
       slot.job = undefined;
       slot.worker.unref();
-      if (job && message.error !== undefined) job.reject(new Error(message.error));
+      if (job && message.error !== undefined)
+        job.reject(Object.assign(new Error(message.error), { code: message.code }));
       else job?.resolve(message.result);
       this.dispatch();
     });

@@ -79,6 +79,11 @@ parentPort?.on('message', async ({ id, task }: { id: number; task: CpuTask }) =>
   try {
     parentPort?.postMessage({ id, result: await run(task) });
   } catch (error) {
-    parentPort?.postMessage({ id, error: (error as Error).message });
+    // The errno code crosses too: the caller tells a full disk (ENOSPC) from other failures by it.
+    parentPort?.postMessage({
+      id,
+      error: (error as Error).message,
+      code: (error as NodeJS.ErrnoException).code,
+    });
   }
 });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { isNoSpace } from '../fs/no-space.js';
 import { writeAll } from '../fs/write-all.js';
 import { readFileDirect, writeFileDirect } from './direct-io.js';
 import { ObjectMissing, ShortObject, type StorageBackend, type StoredObject } from './storage.js';
@@ -29,26 +30,36 @@ export class LocalDirectoryStorage implements StorageBackend {
     const target = this.file(key);
     await mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
-    // Packs (large, page-aligned slots) bypass the page cache where the filesystem allows it, and a
-    // restore reads them back the same way (`readInto`).
-    const direct = !Array.isArray(body) && body.length >= DIRECT_FROM && (await writeFileDirect(temp, body));
-    if (!direct) {
-      const handle = await open(temp, 'w');
-      try {
-        if (Array.isArray(body)) await writeAll(handle, body, 0);
-        else await handle.writeFile(body);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+    try {
+      await this.writeTemp(temp, body);
+      await rename(temp, target);
+    } catch (error) {
+      // A temp left behind by a failed write would hold the space a retry needs (disk full).
+      await rm(temp, { force: true });
+      if (!isNoSpace(error)) throw error;
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new Error(`writing ${key} to the repository at ${this.root}: ${detail}`, { cause: error });
     }
-    await rename(temp, target);
     // The rename is durable only once the directory entry is.
     const dir = await open(path.dirname(target), 'r');
     try {
       await dir.sync();
     } finally {
       await dir.close();
+    }
+  }
+
+  private async writeTemp(temp: string, body: Buffer | Buffer[]): Promise<void> {
+    // Packs (large, page-aligned slots) bypass the page cache where the filesystem allows it, and a
+    // restore reads them back the same way (`readInto`).
+    if (!Array.isArray(body) && body.length >= DIRECT_FROM && (await writeFileDirect(temp, body))) return;
+    const handle = await open(temp, 'w');
+    try {
+      if (Array.isArray(body)) await writeAll(handle, body, 0);
+      else await handle.writeFile(body);
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
   }
 

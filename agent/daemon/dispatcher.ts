@@ -13,6 +13,7 @@ import {
   renderError,
   TidemarkError,
 } from '../../core/error-catalogue.js';
+import { isNoSpace } from '../fs/no-space.js';
 import { scenarioLabel } from './command-args.js';
 import type { Logger } from './logger.js';
 
@@ -41,6 +42,9 @@ function describeZod(error: ZodError): string {
 export function classifyFailure(error: unknown): { code: CatalogueCode; detail: string } {
   if (error instanceof ZodError)
     return { code: 'AE0468', detail: `bad command arguments: ${describeZod(error)}` };
+  // Disk full is the operator's to fix, whichever step met it: its own code rather than the step's.
+  if (isNoSpace(error))
+    return { code: 'AE0473', detail: error instanceof Error ? error.message : String(error) };
   if (error instanceof TidemarkError && isCatalogueCode(error.code)) {
     return { code: error.code, detail: error.message };
   }
@@ -52,7 +56,7 @@ export function failureResult(command: AgentCommand, self: string, error: unknow
   const params = { ...scenarioLabel(command.args), host: self, detail };
   const rendered = renderError(code, params).message;
   // AE0472's template already holds the detail; the others get it appended so nothing is lost.
-  const message = code === 'AE0472' ? rendered : `${rendered} ${detail}`;
+  const message = code === 'AE0472' || code === 'AE0473' ? rendered : `${rendered} ${detail}`;
   return { status: 'failed', code, message: message.slice(0, MAX_MESSAGE) };
 }
 

@@ -154,6 +154,8 @@ export async function restorePackBlobs(
       }
       const previous = writing;
       writing = task.finally(() => slots.release(slot));
+      // Handled here as well: it may fail (disk full) while the next group is read, before it is awaited.
+      writing.catch(() => undefined);
       await previous;
     }
     await writing;

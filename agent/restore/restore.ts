@@ -23,6 +23,7 @@ import type { Repository } from '../backup/repository.js';
 import { SharedSlots } from '../backup/shared-slots.js';
 import { ObjectMissing, READ_INTO_ROOM } from '../backup/storage.js';
 import { absoluteComponents, PathRefused } from '../fs/contained-tree.js';
+import { isNoSpace } from '../fs/no-space.js';
 import { type Attributes, applyAttributes } from './attributes.js';
 import type { Place } from './blob-writer.js';
 import { makeDurable, startWriteback } from './durable.js';
@@ -251,6 +252,11 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
   } catch (error) {
     await finished.settled().catch(() => undefined);
     await Promise.all(staging.stagingPaths().map((p) => rm(p, { recursive: true, force: true })));
+    // A write's errno names no file: say which destination filled up (the staged files are gone again).
+    if (isNoSpace(error)) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new Error(`restoring into ${options.destination}: ${detail}`, { cause: error });
+    }
     throw error;
   }
 
