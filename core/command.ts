@@ -37,6 +37,8 @@ export const Command = z.object({
   /** After this instant nobody waits for the outcome any more: the workflow step has timed out. */
   deadline: z.iso.datetime(),
   claimedAt: z.iso.datetime().optional(),
+  /** Times the command was delivered again to its own host after a poll response was lost. */
+  redeliveries: z.number().int().min(0).optional(),
   finishedAt: z.iso.datetime().optional(),
   lastHeartbeatAt: z.iso.datetime().optional(),
   output: z.unknown().optional(),
@@ -69,4 +71,15 @@ export type DispatchRequest = z.infer<typeof DispatchRequest>;
 
 export const PollCommandsQuery = z.object({
   waitSeconds: z.coerce.number().int().min(0).max(25).default(20),
+  /**
+   * Ids of the commands the agent is running, comma-separated. A command claimed for the host but
+   * not among them was lost on its way (a poll response that never arrived, an agent restarted) and
+   * is delivered again.
+   */
+  running: z
+    .string()
+    .max(2000)
+    .regex(/^(c-[\w-]+(,c-[\w-]+)*)?$/, 'running: command ids separated by commas')
+    .default('')
+    .transform((v) => (v === '' ? [] : v.split(','))),
 });

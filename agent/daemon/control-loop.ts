@@ -167,7 +167,8 @@ export class ControlLoop {
       try {
         // Not aborted on shutdown: the server may already have claimed a command for this poll, and an
         // abandoned poll would leave that command claimed by nobody until its deadline.
-        command = await client.pollCommand(pollWaitSeconds);
+        // What it runs, so that a command claimed for it whose response was lost comes back.
+        command = await client.pollCommand(pollWaitSeconds, this.#running ? [this.#running.command.id] : []);
         failures = 0;
       } catch (error) {
         if (this.#abort.signal.aborted) return;

@@ -93,9 +93,19 @@ export class ControlPlaneClient {
     return Host.parse(await this.#call('POST', '/agent/heartbeat', { body: report, signal }));
   }
 
-  /** The next command for this host, or undefined when none arrived within `waitSeconds`. */
-  async pollCommand(waitSeconds: number, signal?: AbortSignal): Promise<AgentCommand | undefined> {
-    const body = await this.#call('GET', `/agent/commands?waitSeconds=${waitSeconds}`, {
+  /**
+   * The next command for this host, or undefined when none arrived within `waitSeconds`. `running`
+   * names the commands this agent is running: any other the control plane claimed for this host is
+   * sent again (its first delivery was lost).
+   */
+  async pollCommand(
+    waitSeconds: number,
+    running: readonly string[] = [],
+    signal?: AbortSignal,
+  ): Promise<AgentCommand | undefined> {
+    const query = new URLSearchParams({ waitSeconds: String(waitSeconds) });
+    if (running.length > 0) query.set('running', running.join(','));
+    const body = await this.#call('GET', `/agent/commands?${query}`, {
       signal,
       timeoutMs: waitSeconds * 1000 + this.#timeoutMs,
     });

@@ -8,10 +8,14 @@ import { claimNextCommand } from '../repositories/commands.js';
 
 const POLL_INTERVAL_MS = 250;
 
-export async function pollForCommand(hostId: string, waitSeconds: number): Promise<AgentCommand | undefined> {
+export async function pollForCommand(
+  hostId: string,
+  waitSeconds: number,
+  running: readonly string[] = [],
+): Promise<AgentCommand | undefined> {
   const until = Date.now() + waitSeconds * 1000;
   for (;;) {
-    const command = await claimNextCommand(hostId);
+    const command = await claimNextCommand(hostId, running);
     if (command || Date.now() >= until) return command;
     await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_INTERVAL_MS, until - Date.now())));
   }

@@ -4,7 +4,7 @@
  * and deadline. Status moves pending → running → succeeded | failed, each
  * move a conditional write so two pollers never claim the same command.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AgentCommand, Command, type CommandStatus, type DispatchRequest } from '../../core/command.js';
 import { keys, withoutKeys } from '../../core/table.js';
@@ -18,10 +18,19 @@ interface StoredCommand extends Command {
 /** A command to write: a workflow step's carries its task token, the API's own commands none. */
 export type NewCommand = Omit<DispatchRequest, 'taskToken'> & { taskToken?: string };
 
+/**
+ * A workflow step's command is named by its task token, and written only if no item has that name:
+ * a dispatch Lambda retried (timeout, throttling) finds the command its first attempt wrote instead of
+ * queueing a second one.
+ */
 export async function createCommand(request: NewCommand): Promise<Command> {
   const now = new Date();
+  const id =
+    request.taskToken === undefined
+      ? `c-${randomUUID()}`
+      : `c-${createHash('sha256').update(request.taskToken).digest('hex').slice(0, 40)}`;
   const command: Command = {
-    id: `c-${randomUUID()}`,
+    id,
     hostId: request.hostId,
     kind: request.kind,
     args: request.args,
@@ -29,24 +38,88 @@ export async function createCommand(request: NewCommand): Promise<Command> {
     createdAt: now.toISOString(),
     deadline: new Date(now.getTime() + request.timeoutSeconds * 1000).toISOString(),
   };
-  await db().send(
-    new PutCommand({
-      TableName: tableName(),
-      Item: {
-        ...keys.command(command.id),
-        ...keys.hostCommandEntry(command.hostId, 'pending', command.createdAt, command.id),
-        ...command,
-        taskToken: request.taskToken,
-        // Finished commands are kept a week for the activity trail, then expire.
-        expiresAt: Math.floor(now.getTime() / 1000) + request.timeoutSeconds + 7 * 86_400,
+  return db()
+    .send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: {
+          ...keys.command(command.id),
+          ...keys.hostCommandEntry(command.hostId, 'pending', command.createdAt, command.id),
+          ...command,
+          taskToken: request.taskToken,
+          // Finished commands are kept a week for the activity trail, then expire.
+          expiresAt: Math.floor(now.getTime() / 1000) + request.timeoutSeconds + 7 * 86_400,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    )
+    .then(
+      () => command,
+      async (error: unknown): Promise<Command> => {
+        if (!isConditionFailure(error)) throw error;
+        const existing = await getStoredCommand(id);
+        if (!existing) throw error;
+        const { taskToken: _, ...stored } = existing;
+        return stored;
       },
-    }),
-  );
-  return command;
+    );
 }
 
-/** The host's oldest pending command that is still wanted, claimed for it; undefined when none. */
-export async function claimNextCommand(hostId: string): Promise<AgentCommand | undefined> {
+/**
+ * The next command for the host, claimed for it; undefined when none. First one of its own claimed
+ * commands that the agent says it is not running (`running` lists those it is): the response that
+ * carried it was lost, or the agent restarted. Then its oldest pending command still wanted.
+ */
+export async function claimNextCommand(
+  hostId: string,
+  running: readonly string[] = [],
+): Promise<AgentCommand | undefined> {
+  return (await reclaimLost(hostId, running)) ?? (await claimPending(hostId));
+}
+
+async function reclaimLost(hostId: string, running: readonly string[]): Promise<AgentCommand | undefined> {
+  const { Items = [] } = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :running)',
+      ExpressionAttributeValues: { ':pk': keys.hostCommands(hostId).GSI1PK, ':running': 'running#' },
+      Limit: 10,
+    }),
+  );
+  const now = new Date().toISOString();
+  for (const item of Items) {
+    const command = Command.parse(withoutKeys(item));
+    // Past its deadline the agent would refuse it anyway, and the claim sweep of pending ones never sees it.
+    if (running.includes(command.id) || command.deadline <= now) continue;
+    try {
+      // Conditional on the claim it lost: of two polls racing, one delivers it again.
+      await db().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: keys.command(command.id),
+          UpdateExpression: 'SET claimedAt = :now, redeliveries = if_not_exists(redeliveries, :zero) + :one',
+          ConditionExpression: '#status = :running AND claimedAt = :claimed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':now': now,
+            ':zero': 0,
+            ':one': 1,
+            ':running': 'running',
+            ':claimed': command.claimedAt ?? '',
+          },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) continue;
+      throw error;
+    }
+    return { id: command.id, kind: command.kind, args: command.args, deadline: command.deadline };
+  }
+  return undefined;
+}
+
+async function claimPending(hostId: string): Promise<AgentCommand | undefined> {
   const { Items = [] } = await db().send(
     new QueryCommand({
       TableName: tableName(),

@@ -1,0 +1,95 @@
+/**
+ * The command channel delivers at least once and queues once, against the
+ * local cloud (moto DynamoDB and the API over HTTP): a dispatch Lambda run
+ * twice for one task token (as a retried invocation is) writes one command,
+ * and a long-poll response lost on its way leaves the command claimed for the
+ * host but not running, so the agent's next poll — saying what it runs —
+ * gets it again, and only its own host's agent does.
+ */
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getStoredCommand } from '../../functions/repositories/commands.js';
+import { handler as dispatch } from '../../functions/steps/dispatch-command.js';
+import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
+import { apiClient } from './api-client.js';
+
+let cloud: LocalCloud;
+let call: ReturnType<typeof apiClient>;
+let admin: string;
+
+beforeAll(async () => {
+  cloud = await startLocalCloud();
+  call = apiClient(cloud.apiUrl);
+  admin = await cloud.mintOperatorToken('admin');
+}, 120_000);
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+async function enroll(name: string): Promise<{ hostId: string; token: string }> {
+  const response = await call('POST', '/hosts', { token: admin, body: { name } });
+  expect(response.status).toBe(201);
+  return { hostId: (response.body.host as { id: string }).id, token: response.body.agentToken as string };
+}
+
+const context = { functionName: 'dispatch-command', awsRequestId: 'test' } as Context;
+
+async function dispatchFor(hostId: string, taskToken: string): Promise<string> {
+  const request = { hostId, kind: 'suspend', args: { scenarioId: 's-1' }, taskToken, timeoutSeconds: 120 };
+  return ((await dispatch(request, context)) as { commandId: string }).commandId;
+}
+
+const poll = (token: string, running = '') =>
+  call('GET', `/agent/commands?waitSeconds=0${running ? `&running=${running}` : ''}`, { token });
+
+describe('command channel: at least once, queued once', () => {
+  it('a dispatch retried with the same task token queues one command', async () => {
+    const host = await enroll('alo-dispatch');
+    const first = await dispatchFor(host.hostId, 'token-retried');
+    const again = await dispatchFor(host.hostId, 'token-retried');
+    expect(again).toBe(first);
+    const delivered = await poll(host.token);
+    expect(delivered.status).toBe(200);
+    expect(delivered.body.id).toBe(first);
+    // Nothing else queued: the agent, running it, hears of nothing more.
+    expect((await poll(host.token, first)).status).toBe(204);
+    // A different step (another token) is another command.
+    expect(await dispatchFor(host.hostId, 'token-other')).not.toBe(first);
+  });
+
+  it('a lost poll response: the next poll delivers the claimed command again, once, to its own host only', async () => {
+    const host = await enroll('alo-lost');
+    const other = await enroll('alo-other');
+    const id = await dispatchFor(host.hostId, 'token-lost');
+    // The response is claimed for the host, then lost on the way: the agent never saw it.
+    const lost = await poll(host.token);
+    expect(lost.body.id).toBe(id);
+    expect((await getStoredCommand(id))?.status).toBe('running');
+
+    // Another host's agent never gets it.
+    expect((await poll(other.token)).status).toBe(204);
+    // The agent runs nothing and says so: the command comes back.
+    const again = await poll(host.token);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(lost.body);
+    expect((await getStoredCommand(id))?.redeliveries).toBe(1);
+    // Now it runs it: no third delivery.
+    expect((await poll(host.token, id)).status).toBe(204);
+
+    const result = await call('POST', `/agent/commands/${id}/result`, {
+      token: host.token,
+      body: { status: 'failed', code: 'AE0472', message: 'ran once' },
+    });
+    // No state machine waits on this token; what counts is the command leaving 'running'.
+    expect([200, 409]).toContain(result.status);
+    expect((await getStoredCommand(id))?.status).not.toBe('running');
+    expect((await poll(host.token)).status).toBe(204);
+  });
+
+  it('a malformed running list is refused naming the parameter', async () => {
+    const host = await enroll('alo-bad');
+    const response = await poll(host.token, 'not-an-id');
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(response.body)).toContain('running');
+  });
+});
