@@ -10,6 +10,8 @@ import type { ActivityEntry } from '../../core/activity.js';
 import { RestoreOutput } from '../../core/agent-commands.js';
 import { renderError } from '../../core/error-catalogue.js';
 import type { JobResult, StepError } from '../../core/workflow-input.js';
+import { releaseLock } from '../repositories/locks.js';
+import { logger } from '../shared/powertools.js';
 import { stepHandler } from '../shared/step-handler.js';
 import { recordJobEnd } from './job-report.js';
 import { ResolvedRestore } from './resolve-restore.js';
@@ -85,6 +87,12 @@ export const handler = stepHandler(Input, async ({ startedAt, state }) => {
       severity: 'warning',
       code: restart.code,
       message: `the scenario was not restarted: ${restart.message}`,
+    });
+  }
+  if (resolved) {
+    // ResolveRestore took the scenario lock once it succeeded; a failed release frees itself at the lease's end.
+    await releaseLock(resolved.scenarioId, jobId).catch((e: unknown) => {
+      logger.warn('lock release failed', { scenarioId: resolved.scenarioId, error: String(e) });
     });
   }
   const result: JobResult = error ? 'failed' : 'completed';

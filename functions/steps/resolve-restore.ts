@@ -8,7 +8,8 @@
  * location for the session or what was asked of it. Also lists the
  * session's objects that sit in a Glacier tier and must be retrieved first.
  * For the replica it also plans the flow back: the same restore on the
- * master at `/` (docs/workflows.md, "Restore into the replica").
+ * master at `/` (docs/workflows.md, "Restore into the replica"). Takes
+ * the scenario lock last (AE0470); FinishRestore releases it.
  */
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { z } from 'zod';
@@ -20,10 +21,11 @@ import { compilePattern } from '../../core/file-index/wildcard.js';
 import type { Job, RestoreTarget } from '../../core/job.js';
 import type { ScenarioView } from '../../core/scenario-status.js';
 import { type Session, SessionNumber } from '../../core/session.js';
-import { BACKUP_TIMEOUT_SECONDS, RestoreJobInput } from '../../core/workflow-input.js';
+import { BACKUP_TIMEOUT_SECONDS, lockLeaseSeconds, RestoreJobInput } from '../../core/workflow-input.js';
 import { hostByName, resolveScenarioHosts } from '../api/scenarios/scenario-hosts.js';
 import { loadNameIndex } from '../repositories/file-index.js';
 import { getJob } from '../repositories/jobs.js';
+import { acquireLock } from '../repositories/locks.js';
 import { findScenario } from '../repositories/scenarios.js';
 import { getSession } from '../repositories/sessions.js';
 import { stepHandler } from '../shared/step-handler.js';
@@ -118,6 +120,9 @@ async function coldObjects(session: Session): Promise<string[]> {
   return cold.slice(0, MAX_COLD_OBJECTS);
 }
 
+/** How long a Glacier retrieval may take (Deep Archive bulk: up to 48 h), added to the lock's lease. */
+const GLACIER_RETRIEVAL_SECONDS = 48 * 3600;
+
 export const handler = stepHandler(RestoreJobInput, async (input) => {
   const job = await restoreJob(input.jobId);
   const target = job.restore;
@@ -167,7 +172,13 @@ export const handler = stepHandler(RestoreJobInput, async (input) => {
   };
   const cold = await coldObjects(session);
   const ref = { scenarioId: scenario.id, scenarioName: scenario.name };
+  // Last, so a resolve that fails never holds it; FinishRestore releases it on every path after this.
+  // A backup must not snapshot or commit while a restore writes into the scenario's data.
+  const retrieval = cold.length > 0 ? GLACIER_RETRIEVAL_SECONDS : 0;
+  const lease = lockLeaseSeconds(scenario.options.agentTimeoutSeconds) + retrieval;
+  await acquireLock(scenario.id, job.id, lease, scenario.name);
   return {
+    scenarioId: scenario.id,
     scenarioName: scenario.name,
     to,
     sessionNumber: session.number,
@@ -194,6 +205,7 @@ export const handler = stepHandler(RestoreJobInput, async (input) => {
 });
 
 export const ResolvedRestore = z.object({
+  scenarioId: z.string(),
   scenarioName: z.string(),
   to: z.enum(['alternate', 'original', 'replica']),
   sessionNumber: z.number(),

@@ -150,7 +150,7 @@ describe('backup job end to end', () => {
     );
     const canceled = await world.call('POST', `/jobs/${jobId}/cancel`, { token: world.operator });
     expect(canceled.body).toMatchObject({ status: 'done', result: 'canceled' });
-    const resume = await world.call('GET', '/agent/commands?waitSeconds=2', {
+    const resume = await world.call('GET', `/agent/commands?waitSeconds=2${world.running(world.replica)}`, {
       token: world.agents[world.replica],
     });
     expect(resume.body).toMatchObject({ kind: 'resume', args: { scenarioName: 'bw-cancel' } });

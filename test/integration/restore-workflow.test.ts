@@ -8,6 +8,7 @@
  * scenario restart, the job result, the activity log and the alert.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireLock, releaseLock } from '../../functions/repositories/locks.js';
 import { startWorkflowWorld, type WorkflowWorld } from './workflow-agent.js';
 
 let world: WorkflowWorld;
@@ -109,6 +110,40 @@ describe('restore job end to end', () => {
       token: world.agents[world.replica],
     });
     expect(start.body.kind).toBe('start');
+  });
+
+  it('AE0470: a restore while another job holds the scenario lock fails naming it; a restore that runs takes and frees the lock', async () => {
+    await acquireLock(scenarioId, 'job-backup-holding', 600, 'rw-files');
+    const body = {
+      kind: 'restore',
+      scenarios: ['rw-files'],
+      restore: { sessionId: String(sessions[0]?.number), host: 'rw-replica', destination: '/restore/locked' },
+    };
+    const blocked = (await world.call('POST', '/jobs', { token: world.operator, body })).body.id as string;
+    const { kinds } = await restoredBy('rw-replica', blocked);
+    expect(kinds).toEqual([]);
+    const job = (await world.jobOf(blocked)) as {
+      result: string;
+      scenarios: Array<{ error: { code: string; message: string } }>;
+    };
+    expect(job.result).toBe('failed');
+    expect(job.scenarios[0]?.error.code).toBe('AE0470');
+    expect(job.scenarios[0]?.error.message).toContain('job-backup-holding');
+    await releaseLock(scenarioId, 'job-backup-holding');
+
+    // While this restore runs it holds the lock: a backup job of the scenario would be refused.
+    const jobId = (await world.call('POST', '/jobs', { token: world.operator, body })).body.id as string;
+    let heldDuringRestore: unknown;
+    await world.serve('rw-replica', world.jobDone(jobId), async (kind) => {
+      if (kind !== 'restore') return undefined;
+      heldDuringRestore = await acquireLock(scenarioId, 'job-backup-late', 60).catch((e: Error) => e.name);
+      return { status: 'succeeded', output: { files: 1, bytes: 5, tmpFiles: [] } };
+    });
+    expect(heldDuringRestore).toBe('AE0470');
+    expect(await world.jobOf(jobId)).toMatchObject({ result: 'completed' });
+    // Released at the end: the next job takes it.
+    await acquireLock(scenarioId, 'job-after', 60);
+    await releaseLock(scenarioId, 'job-after');
   });
 
   it('E3371: a session number the catalog does not hold fails the job with its code', async () => {

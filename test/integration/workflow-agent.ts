@@ -77,6 +77,8 @@ export async function startWorkflowWorld(prefix: string, ports: [number, number]
   const master = `${prefix}-master`;
   const replica = `${prefix}-replica`;
   const agents: Record<string, string> = {};
+  /** Per host, commands it was given and never answered ('never'). */
+  const held = new Map<string, string[]>();
   for (const [name, port] of [
     [master, ports[0]],
     [replica, ports[1]],
@@ -154,6 +156,12 @@ export async function startWorkflowWorld(prefix: string, ports: [number, number]
       return id;
     },
 
+    /** The poll's `running` parameter for `host`: the commands it was given and never answered. */
+    running(host: string): string {
+      const ids = held.get(host) ?? [];
+      return ids.length > 0 ? `&running=${ids.join(',')}` : '';
+    },
+
     /** The agent loop: polls as `host` until `done()`, answering each command; returns the kinds seen. */
     async serve(
       host: string,
@@ -166,7 +174,9 @@ export async function startWorkflowWorld(prefix: string, ports: [number, number]
     ): Promise<string[]> {
       const kinds: string[] = [];
       while (!(await done())) {
-        const poll = await call('GET', '/agent/commands?waitSeconds=1', { token: agents[host] });
+        const poll = await call('GET', `/agent/commands?waitSeconds=1${this.running(host)}`, {
+          token: agents[host],
+        });
         if (poll.status !== 200) continue;
         const kind = poll.body.kind as string;
         const args = poll.body.args as Record<string, unknown>;
@@ -179,7 +189,11 @@ export async function startWorkflowWorld(prefix: string, ports: [number, number]
         if (result !== 'never' && result.status === 'succeeded' && result.output === undefined) {
           result = { status: 'succeeded', output: await defaultOutput(kind, args) };
         }
-        if (result === 'never') continue;
+        if (result === 'never') {
+          // Held, as a hung agent holds it: its polls say it runs it, so it is not delivered again.
+          held.set(host, [...(held.get(host) ?? []), poll.body.id as string]);
+          continue;
+        }
         const posted = await call('POST', `/agent/commands/${poll.body.id}/result`, {
           token: agents[host],
           body: result,
