@@ -1,7 +1,10 @@
 /**
  * The agent's control loop: heartbeats the host on an interval, long-polls
- * the command channel, runs one command at a time through the dispatcher
- * (heartbeating the command while it runs), and delivers its outcome. It
+ * the command channel, runs commands through the dispatcher (heartbeating
+ * each while it runs) and delivers their outcomes. Commands of one scenario
+ * run one after another, in the order they came; different scenarios' run
+ * side by side (up to `maxConcurrentCommands`), so a long backup of one
+ * scenario does not hold up a `stop` or `suspend` of another. It
  * never exits on its own: an unreachable control plane is retried with
  * back-off. `stop()` is the clean shutdown for SIGTERM/SIGINT.
  */
@@ -26,8 +29,10 @@ export interface ControlLoopOptions {
   pollWaitSeconds: number;
   /** How often a running command is heartbeated. */
   commandHeartbeatMs?: number;
-  /** How long shutdown waits for the running command before failing it. */
+  /** How long shutdown waits for the running commands before failing them. */
   shutdownGraceMs?: number;
+  /** Commands run at once (of different scenarios); default 4. */
+  maxConcurrentCommands?: number;
   /** Runs once after the first heartbeat, before polling: takes up the scenarios of the last run. */
   onStart?: () => Promise<unknown>;
   client: Pick<ControlPlaneClient, 'heartbeat' | 'pollCommand' | 'postResult' | 'heartbeatCommand'>;
@@ -43,6 +48,8 @@ interface Running {
   done: Promise<void>;
   /** Set once an outcome was posted (or given up on), so it is posted once only. */
   settled: boolean;
+  /** The command's heartbeat timer: stopped before its outcome is posted, so no beat lands after it. */
+  beat?: NodeJS.Timeout;
 }
 
 /** Addresses other agents may reach this host on (never loopback). */
@@ -64,7 +71,10 @@ export class ControlLoop {
   readonly #abort = new AbortController();
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
-  #running: Running | undefined;
+  /** Commands received and not yet settled, by id: running, or queued behind their scenario's previous one. */
+  readonly #running = new Map<string, Running>();
+  /** Per scenario, the last command's completion: the next one of that scenario starts after it. */
+  readonly #scenarioTail = new Map<string, Promise<void>>();
   #stopped: Promise<void> | undefined;
   #handled = 0;
 
@@ -73,6 +83,7 @@ export class ControlLoop {
       ...options,
       commandHeartbeatMs: options.commandHeartbeatMs ?? 10_000,
       shutdownGraceMs: options.shutdownGraceMs ?? 20_000,
+      maxConcurrentCommands: options.maxConcurrentCommands ?? 4,
     };
   }
 
@@ -105,24 +116,24 @@ export class ControlLoop {
     log.info('agent stopping', { reason });
     this.#abort.abort(new Error(`agent ${reason}`));
     clearInterval(this.#heartbeatTimer);
-    const running = this.#running;
-    let stuck = false;
-    if (running) {
-      const finished = await Promise.race([
-        running.done.then(() => true),
-        sleep(this.#options.shutdownGraceMs).then(() => false),
-      ]);
-      stuck = !finished;
-      if (!finished && !running.settled) {
-        running.settled = true;
-        const failure = failureResult(
-          running.command,
-          this.#options.self,
-          new Error(`the agent shut down (${reason}) before the command finished`),
-        );
-        await this.#deliver(running.command, failure, new AbortController().signal);
-      }
-    }
+    const grace = sleep(this.#options.shutdownGraceMs).then(() => false);
+    const outcomes = await Promise.all(
+      [...this.#running.values()].map(async (running) => {
+        const finished = await Promise.race([running.done.then(() => true), grace]);
+        if (!finished && !running.settled) {
+          running.settled = true;
+          clearInterval(running.beat);
+          const failure = failureResult(
+            running.command,
+            this.#options.self,
+            new Error(`the agent shut down (${reason}) before the command finished`),
+          );
+          await this.#deliver(running.command, failure, new AbortController().signal);
+        }
+        return finished;
+      }),
+    );
+    const stuck = outcomes.includes(false);
     // The poll loop waits on a stuck engine call; it ends by itself when that returns, so do not wait for it.
     if (!stuck) await this.#polling?.catch(() => {});
     this.#options.status.stop();
@@ -168,7 +179,7 @@ export class ControlLoop {
         // Not aborted on shutdown: the server may already have claimed a command for this poll, and an
         // abandoned poll would leave that command claimed by nobody until its deadline.
         // What it runs, so that a command claimed for it whose response was lost comes back.
-        command = await client.pollCommand(pollWaitSeconds, this.#running ? [this.#running.command.id] : []);
+        command = await client.pollCommand(pollWaitSeconds, [...this.#running.keys()]);
         failures = 0;
       } catch (error) {
         if (this.#abort.signal.aborted) return;
@@ -178,7 +189,7 @@ export class ControlLoop {
         await sleep(backoffDelay(failures, 1000, 60_000), this.#abort.signal).catch(() => {});
         continue;
       }
-      if (!command) continue;
+      if (!command || this.#running.has(command.id)) continue;
       if (this.#abort.signal.aborted) {
         // Claimed while shutting down: hand it back as failed at once rather than let its step time out.
         const refusal = failureResult(
@@ -206,29 +217,56 @@ export class ControlLoop {
         await this.#deliver(command, refusal, new AbortController().signal);
         continue;
       }
-      const running: Running = { command, settled: false, done: Promise.resolve() };
-      running.done = this.#execute(running);
-      this.#running = running;
-      await running.done;
-      this.#running = undefined;
+      this.#begin(command);
+      // At the limit, the next poll waits for a free place.
+      while (this.#running.size >= this.#options.maxConcurrentCommands && !this.#abort.signal.aborted) {
+        await Promise.race([...this.#running.values()].map((r) => r.done));
+      }
     }
   }
 
-  async #execute(running: Running): Promise<void> {
-    const { command } = running;
-    const { client, dispatcher, log } = this.#options;
+  /** Runs `command` once its scenario's previous command is done; a command without a scenario at once. */
+  #begin(command: AgentCommand): void {
+    const scenarioId = typeof command.args.scenarioId === 'string' ? command.args.scenarioId : undefined;
+    const before = (scenarioId && this.#scenarioTail.get(scenarioId)) || Promise.resolve();
+    const { client, log } = this.#options;
     log.info('command received', { commandId: command.id, kind: command.kind });
-    const beat = setInterval(() => {
+    // From receipt, not from its start: one queued behind its scenario's previous command is alive too.
+    const running: Running = { command, settled: false, done: Promise.resolve() };
+    running.beat = setInterval(() => {
       client.heartbeatCommand(command.id).catch((error: unknown) => {
         log.warn('command heartbeat failed', { commandId: command.id, error: describeError(error) });
       });
     }, this.#options.commandHeartbeatMs);
-    let result: CommandResult;
-    try {
-      result = await dispatcher.run(command, this.#abort.signal);
-    } finally {
-      clearInterval(beat);
+    running.done = before
+      .then(() => this.#execute(running))
+      .finally(() => {
+        clearInterval(running.beat);
+        this.#running.delete(command.id);
+        if (scenarioId && this.#scenarioTail.get(scenarioId) === running.done)
+          this.#scenarioTail.delete(scenarioId);
+      });
+    this.#running.set(command.id, running);
+    if (scenarioId) this.#scenarioTail.set(scenarioId, running.done);
+  }
+
+  async #execute(running: Running): Promise<void> {
+    const { command } = running;
+    // Shutdown failed it while it waited for its turn, or began since: it does not start now.
+    if (running.settled) return;
+    if (this.#abort.signal.aborted) {
+      clearInterval(running.beat);
+      running.settled = true;
+      const refusal = failureResult(
+        command,
+        this.#options.self,
+        new Error('the agent is shutting down; command not run'),
+      );
+      await this.#deliver(command, refusal, new AbortController().signal);
+      return;
     }
+    const result = await this.#options.dispatcher.run(command, this.#abort.signal);
+    clearInterval(running.beat);
     this.#handled++;
     if (running.settled) return;
     running.settled = true;
