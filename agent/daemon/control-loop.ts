@@ -254,14 +254,15 @@ export class ControlLoop {
     const { command } = running;
     // Shutdown failed it while it waited for its turn, or began since: it does not start now.
     if (running.settled) return;
-    if (this.#abort.signal.aborted) {
+    // Queued behind a command that ran long, its step may have stopped waiting: as at receipt, not run late.
+    const late = Date.now() > Date.parse(command.deadline);
+    if (this.#abort.signal.aborted || late) {
       clearInterval(running.beat);
       running.settled = true;
-      const refusal = failureResult(
-        command,
-        this.#options.self,
-        new Error('the agent is shutting down; command not run'),
-      );
+      const why = late
+        ? `its deadline ${command.deadline} passed while it waited for its scenario's previous command; command not run`
+        : 'the agent is shutting down; command not run';
+      const refusal = failureResult(command, this.#options.self, new Error(why));
       await this.#deliver(command, refusal, new AbortController().signal);
       return;
     }
