@@ -80,6 +80,8 @@ export async function heartbeatCommand(hostId: string, commandId: string) {
   if (command.status !== 'running') {
     throw new TidemarkError('Conflict', `command '${commandId}' is ${command.status}, not running`, 409);
   }
+  // First: that the agent holds it is true whether or not its step still waits (no redelivery then).
+  await touchCommand(command);
   try {
     if (command.taskToken !== undefined) {
       await clients.sfn().send(new SendTaskHeartbeatCommand({ taskToken: command.taskToken }));
@@ -88,6 +90,5 @@ export async function heartbeatCommand(hostId: string, commandId: string) {
     if (!STEP_GONE.has((error as Error).name)) throw error;
     throw new TidemarkError('Conflict', `command '${commandId}': the workflow step stopped waiting`, 409);
   }
-  await touchCommand(command);
   return { id: command.id, status: command.status };
 }

@@ -67,14 +67,23 @@ export async function createCommand(request: NewCommand): Promise<Command> {
 
 /**
  * The next command for the host, claimed for it; undefined when none. First one of its own claimed
- * commands that the agent says it is not running (`running` lists those it is): the response that
- * carried it was lost, or the agent restarted. Then its oldest pending command still wanted.
+ * commands that never reached it: not among those it says it runs (`running`), never heartbeated,
+ * claimed longer ago than a poll response takes (the response was lost). Then its oldest pending
+ * command still wanted.
  */
 export async function claimNextCommand(
   hostId: string,
   running: readonly string[] = [],
 ): Promise<AgentCommand | undefined> {
   return (await reclaimLost(hostId, running)) ?? (await claimPending(hostId));
+}
+
+/**
+ * How long after its claim a command never heartbeated counts as lost: longer than any poll response
+ * takes to arrive (API Gateway ends them at 29 s). An agent heartbeats a command from receipt.
+ */
+function redeliverAfterMs(): number {
+  return Number(process.env.TIDEMARK_REDELIVER_AFTER_MS ?? 30_000);
 }
 
 async function reclaimLost(hostId: string, running: readonly string[]): Promise<AgentCommand | undefined> {
@@ -90,8 +99,12 @@ async function reclaimLost(hostId: string, running: readonly string[]): Promise<
   const now = new Date().toISOString();
   for (const item of Items) {
     const command = Command.parse(withoutKeys(item));
-    // Past its deadline the agent would refuse it anyway, and the claim sweep of pending ones never sees it.
-    if (running.includes(command.id) || command.deadline <= now) continue;
+    // Past its deadline the agent would refuse it anyway. A heartbeated one reached its agent: if that agent
+    // died, it reports the command itself on restart, rather than running half-done work again.
+    const claimed = command.claimedAt ?? '';
+    const reached = (command.lastHeartbeatAt ?? '') >= claimed;
+    const recent = Date.now() - Date.parse(claimed) < redeliverAfterMs();
+    if (running.includes(command.id) || command.deadline <= now || reached || recent) continue;
     try {
       // Conditional on the claim it lost: of two polls racing, one delivers it again.
       await db().send(

@@ -3,8 +3,10 @@
  * local cloud (moto DynamoDB and the API over HTTP): a dispatch Lambda run
  * twice for one task token (as a retried invocation is) writes one command,
  * and a long-poll response lost on its way leaves the command claimed for the
- * host but not running, so the agent's next poll — saying what it runs —
- * gets it again, and only its own host's agent does.
+ * host but never heartbeated, so a poll after the redelivery wait — saying
+ * what the agent runs — gets it again, and only its own host's agent does.
+ * The wait (30 s by default) is cut to 400 ms here; the API runs in this
+ * process, so the variable reaches it.
  */
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,16 +15,19 @@ import { handler as dispatch } from '../../functions/steps/dispatch-command.js';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/local-cloud.js';
 import { apiClient } from './api-client.js';
 
+const REDELIVER_AFTER_MS = 400;
 let cloud: LocalCloud;
 let call: ReturnType<typeof apiClient>;
 let admin: string;
 
 beforeAll(async () => {
+  process.env.TIDEMARK_REDELIVER_AFTER_MS = String(REDELIVER_AFTER_MS);
   cloud = await startLocalCloud();
   call = apiClient(cloud.apiUrl);
   admin = await cloud.mintOperatorToken('admin');
 }, 120_000);
 afterAll(async () => {
+  delete process.env.TIDEMARK_REDELIVER_AFTER_MS;
   await cloud?.stop();
 });
 
@@ -38,6 +43,8 @@ async function dispatchFor(hostId: string, taskToken: string): Promise<string> {
   const request = { hostId, kind: 'suspend', args: { scenarioId: 's-1' }, taskToken, timeoutSeconds: 120 };
   return ((await dispatch(request, context)) as { commandId: string }).commandId;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const poll = (token: string, running = '') =>
   call('GET', `/agent/commands?waitSeconds=0${running ? `&running=${running}` : ''}`, { token });
@@ -66,6 +73,9 @@ describe('command channel: at least once, queued once', () => {
     expect(lost.body.id).toBe(id);
     expect((await getStoredCommand(id))?.status).toBe('running');
 
+    // Not at once: a response may still be on its way.
+    expect((await poll(host.token)).status).toBe(204);
+    await sleep(REDELIVER_AFTER_MS + 100);
     // Another host's agent never gets it.
     expect((await poll(other.token)).status).toBe(204);
     // The agent runs nothing and says so: the command comes back.
@@ -73,8 +83,13 @@ describe('command channel: at least once, queued once', () => {
     expect(again.status).toBe(200);
     expect(again.body).toEqual(lost.body);
     expect((await getStoredCommand(id))?.redeliveries).toBe(1);
-    // Now it runs it: no third delivery.
+    // Now it runs it: no third delivery, neither while it says so nor, once it heartbeats, when it forgets.
     expect((await poll(host.token, id)).status).toBe(204);
+    const beat = await call('POST', `/agent/commands/${id}/heartbeat`, { token: host.token, body: {} });
+    // 409: no state machine waits on this made-up token; the heartbeat is recorded all the same.
+    expect(beat.status).toBe(409);
+    await sleep(REDELIVER_AFTER_MS + 100);
+    expect((await poll(host.token)).status).toBe(204);
 
     const result = await call('POST', `/agent/commands/${id}/result`, {
       token: host.token,
