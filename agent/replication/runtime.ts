@@ -10,6 +10,7 @@ import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { SendChecksumsOutput } from '../../core/agent-commands.js';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import type { Scenario } from '../../core/scenario.js';
+import { isNoSpace } from '../fs/no-space.js';
 import type { ApplyGate, ReplicaWriteHook } from '../replica-write-hooks.js';
 import type {
   AgentEvents,
@@ -270,10 +271,9 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
     if (!link.writeFailing) {
       link.writeFailing = true;
       this.emit(s.id, 'SR00141', `${link.host}: ${f.message}; the replica resynchronizes`);
-      const full = f.code === 'ENOSPC' || f.code === 'EDQUOT';
       this.o.events.alert(
         s.id,
-        full ? 'disk_full' : 'significant_info',
+        isNoSpace(f) ? 'disk_full' : 'significant_info',
         `spool for replica ${link.host} on the master could not be written (${f.code ?? f.cause.message}); ` +
           'changes go on being captured and the replica resynchronizes once it can',
       );
@@ -406,7 +406,7 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
     this.emit(id, 'SR00143', e.message);
     this.o.events.alert(
       id,
-      code === 'ENOSPC' || code === 'EDQUOT' ? 'disk_full' : 'significant_info',
+      isNoSpace(e) ? 'disk_full' : 'significant_info',
       `replica could not apply changes (${code}): ${e.message}; the master holds them in its spool and resends them`,
     );
   }
