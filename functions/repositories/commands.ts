@@ -78,6 +78,20 @@ export async function claimNextCommand(
   return (await reclaimLost(hostId, running)) ?? (await claimPending(hostId));
 }
 
+/** The host's oldest commands (up to 10) in `status`, from the host's command index. */
+async function hostCommandsIn(hostId: string, status: CommandStatus): Promise<Command[]> {
+  const { Items = [] } = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :status)',
+      ExpressionAttributeValues: { ':pk': keys.hostCommands(hostId).GSI1PK, ':status': `${status}#` },
+      Limit: 10,
+    }),
+  );
+  return Items.map((item) => Command.parse(withoutKeys(item)));
+}
+
 /**
  * How long after its claim a command never heartbeated counts as lost: longer than any poll response
  * takes to arrive (API Gateway ends them at 29 s). An agent heartbeats a command from receipt.
@@ -87,18 +101,8 @@ function redeliverAfterMs(): number {
 }
 
 async function reclaimLost(hostId: string, running: readonly string[]): Promise<AgentCommand | undefined> {
-  const { Items = [] } = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :running)',
-      ExpressionAttributeValues: { ':pk': keys.hostCommands(hostId).GSI1PK, ':running': 'running#' },
-      Limit: 10,
-    }),
-  );
   const now = new Date().toISOString();
-  for (const item of Items) {
-    const command = Command.parse(withoutKeys(item));
+  for (const command of await hostCommandsIn(hostId, 'running')) {
     // Past its deadline the agent would refuse it anyway. A heartbeated one reached its agent: if that agent
     // died, it reports the command itself on restart, rather than running half-done work again.
     const claimed = command.claimedAt ?? '';
@@ -133,18 +137,8 @@ async function reclaimLost(hostId: string, running: readonly string[]): Promise<
 }
 
 async function claimPending(hostId: string): Promise<AgentCommand | undefined> {
-  const { Items = [] } = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :pk AND begins_with(GSI1SK, :pending)',
-      ExpressionAttributeValues: { ':pk': keys.hostCommands(hostId).GSI1PK, ':pending': 'pending#' },
-      Limit: 10,
-    }),
-  );
   const now = new Date().toISOString();
-  for (const item of Items) {
-    const command = Command.parse(withoutKeys(item));
+  for (const command of await hostCommandsIn(hostId, 'pending')) {
     if (command.deadline <= now) {
       // Nobody waits for it any more; retire it so it leaves the queue.
       await moveStatus(command, 'pending', 'failed', {
