@@ -133,11 +133,14 @@ describe.skipIf(!canMount)(`disk full (${canMount ? 'tmpfs' : NEEDS_ROOT})`, () 
     expect(String((await refused).text)).toContain('ENOSPC');
     expect(String((await alerted).text)).toContain('ENOSPC');
 
-    // What is visible on the replica is whole: each file there equals the master's.
+    // What is visible on the replica is a state the master had: a file captured while the master was still
+    // writing it is a prefix of it (later records were refused), never bytes the master did not hold.
     const copyDir = replicaPathOf(scenario.replicas[0] as never, join(root, 'replica-full'));
     for (const name of await readdir(copyDir).catch(() => [] as string[])) {
-      const original = files.get(join(root, 'replica-full', name));
-      expect((await readFile(join(copyDir, name))).equals(original as Buffer), name).toBe(true);
+      const original = files.get(join(root, 'replica-full', name)) as Buffer;
+      const copy = await readFile(join(copyDir, name));
+      expect(copy.length, name).toBeGreaterThan(0);
+      expect(original.subarray(0, copy.length).equals(copy), name).toBe(true);
     }
     expect((await readdir(copyDir).catch(() => [])).length).toBeLessThan(files.size);
 
