@@ -37,6 +37,8 @@ export const Command = z.object({
   /** After this instant nobody waits for the outcome any more: the workflow step has timed out. */
   deadline: z.iso.datetime(),
   claimedAt: z.iso.datetime().optional(),
+  /** The run of the agent (one process start) whose poll claimed it, when the poll named one. */
+  claimedByRun: z.string().optional(),
   /** Times the command was delivered again to its own host after a poll response was lost. */
   redeliveries: z.number().int().min(0).optional(),
   finishedAt: z.iso.datetime().optional(),
@@ -82,4 +84,12 @@ export const PollCommandsQuery = z.object({
     .regex(/^(c-[\w-]+(,c-[\w-]+)*)?$/, 'running: command ids separated by commas')
     .default('')
     .transform((v) => (v === '' ? [] : v.split(','))),
+  /**
+   * This run of the agent: random at each process start. A command claimed for the host by an earlier
+   * run is not running anywhere (that process is gone) and is delivered again at once.
+   */
+  run: z
+    .string()
+    .regex(/^[0-9a-f]{16,64}$/, 'run: 16 to 64 hex digits')
+    .optional(),
 });

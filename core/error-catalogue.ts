@@ -127,6 +127,14 @@ export const ERROR_CATALOGUE = {
       'A write on the host (a restore target, a local repository, the spool or the replica) failed with no space left or over quota. Nothing half written was kept under a real name.',
     action: 'Free space or grow the file system named in the message, then run the job again.',
   },
+  AE0474: {
+    severity: 'error',
+    template: 'Scenario {scenario} ({scenarioId}): the agent on {host} stopped while it ran the command.',
+    reason:
+      'The agent was killed, crashed or lost power before the command finished; at its next start it answered the command as failed and removed what the command had staged.',
+    action:
+      'Find out why the agent stopped (its log, the system journal), then run the job again: nothing half done was recorded.',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type CatalogueCode = keyof typeof ERROR_CATALOGUE;

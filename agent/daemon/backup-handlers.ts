@@ -5,8 +5,9 @@
  * repository as session `<number>`; then its name index is written beside
  * it. The output is the only thing the workflow commits to the catalog, so
  * a backup killed half-way leaves sessions no catalog entry names (their
- * unreferenced packs go to gc). The control loop heartbeats the command
- * while it runs.
+ * unreferenced packs go to gc), and the restarted agent answers the command
+ * as failed (AE0474, command-journal.ts). The control loop heartbeats the
+ * command while it runs.
  */
 import {
   type BackedUpSession,
@@ -19,6 +20,7 @@ import type { Media } from '../../core/session.js';
 import { runBackup } from '../backup/backup.js';
 import type { Repository } from '../backup/repository.js';
 import type { SnapshotView } from '../backup/snapshot-view.js';
+import { faultPoint } from '../fault-points.js';
 import type { SnapshotProvider } from '../snapshots/snapshot-provider.js';
 import type { CommandHandlers } from './dispatcher.js';
 import { asCatalogueFailure } from './engine-failure.js';
@@ -105,6 +107,8 @@ export function backupHandlers({ snapshots, media }: DataHandlerDeps): CommandHa
           signal.throwIfAborted(); // a stopping agent reports nothing rather than part of a job
           sessions.push(await backUpSession(context, planned));
         }
+        // Manifests and name indexes are stored; the catalog commit waits for this output.
+        faultPoint('backup.before-outcome');
         return { sessions };
       } catch (error) {
         return fail(error);

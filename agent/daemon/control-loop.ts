@@ -8,11 +8,15 @@
  * never exits on its own: an unreachable control plane is retried with
  * back-off. `stop()` is the clean shutdown for SIGTERM/SIGINT.
  */
+
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import type { AgentCommand, CommandResult } from '../../core/command.js';
+import { TidemarkError } from '../../core/error-catalogue.js';
 import { HostAddress } from '../../core/host.js';
 import type { ReplicationRuntime } from '../scenario-runtime.js';
 import { backoffDelay, sleep } from './backoff.js';
+import type { CommandJournal } from './command-journal.js';
 import { type ControlPlaneClient, isTransient } from './control-plane-client.js';
 import { type Dispatcher, failureResult } from './dispatcher.js';
 import type { EventReporter } from './event-reporter.js';
@@ -35,6 +39,8 @@ export interface ControlLoopOptions {
   maxConcurrentCommands?: number;
   /** Runs once after the first heartbeat, before polling: takes up the scenarios of the last run. */
   onStart?: () => Promise<unknown>;
+  /** Where received commands are noted until answered; absent, a killed agent's commands time out instead. */
+  journal?: CommandJournal;
   client: Pick<ControlPlaneClient, 'heartbeat' | 'pollCommand' | 'postResult' | 'heartbeatCommand'>;
   dispatcher: Dispatcher;
   runtime: Pick<ReplicationRuntime, 'close'>;
@@ -66,8 +72,8 @@ function hostAddresses(): string[] {
 }
 
 export class ControlLoop {
-  readonly #options: Required<Omit<ControlLoopOptions, 'addresses' | 'onStart'>> &
-    Pick<ControlLoopOptions, 'addresses' | 'onStart'>;
+  readonly #options: Required<Omit<ControlLoopOptions, 'addresses' | 'onStart' | 'journal'>> &
+    Pick<ControlLoopOptions, 'addresses' | 'onStart' | 'journal'>;
   readonly #abort = new AbortController();
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
@@ -98,6 +104,8 @@ export class ControlLoop {
     await this.#heartbeatUntilAccepted();
     if (this.#abort.signal.aborted) return;
     log.info('agent registered with the control plane', { host: this.#options.self });
+    // Before polling: answered now, a command the last run left does not wait out its step's timeout.
+    await this.#answerInterrupted();
     await this.#options.onStart?.();
     this.#heartbeatTimer = setInterval(() => void this.#heartbeat(), this.#options.heartbeatMs);
     this.#options.events.start();
@@ -140,6 +148,27 @@ export class ControlLoop {
     await this.#options.events.stop();
     await this.#options.runtime.close();
     log.info('agent stopped', { commandsHandled: this.#handled });
+  }
+
+  /** Fails each command a previous run received and never answered, after removing its scratch paths. */
+  async #answerInterrupted(): Promise<void> {
+    const { journal, log, self } = this.#options;
+    if (!journal) return;
+    const left = await journal.interrupted().catch((error: unknown) => {
+      log.error('could not read the command journal', { error: describeError(error) });
+      return [];
+    });
+    for (const { command, receivedAt, scratch } of left) {
+      await Promise.all(scratch.map((p) => rm(p, { recursive: true, force: true })));
+      const why = `the agent stopped (killed, crashed or lost power) after it received ${command.kind} command ${command.id} at ${receivedAt}, before it finished; ${scratch.length} staged path(s) removed`;
+      log.warn('answering a command the last run did not finish', {
+        commandId: command.id,
+        kind: command.kind,
+        staged: scratch.length,
+      });
+      const failure = failureResult(command, self, new TidemarkError('AE0474', why));
+      await this.#deliver(command, failure, this.#abort.signal);
+    }
   }
 
   #report() {
@@ -217,6 +246,13 @@ export class ControlLoop {
         await this.#deliver(command, refusal, new AbortController().signal);
         continue;
       }
+      // Durable before it runs: a kill from here on is answered at the next start (#answerInterrupted).
+      await this.#options.journal?.record(command).catch((error: unknown) => {
+        log.warn('could not note a received command in the journal', {
+          commandId: command.id,
+          error: describeError(error),
+        });
+      });
       this.#begin(command);
       // At the limit, the next poll waits for a free place.
       while (this.#running.size >= this.#options.maxConcurrentCommands && !this.#abort.signal.aborted) {
@@ -275,8 +311,18 @@ export class ControlLoop {
     await this.#deliver(command, result, new AbortController().signal);
   }
 
-  /** Posts an outcome, retrying transient failures until the command's deadline has passed. */
+  /** Posts an outcome (retrying transient failures until the command's deadline has passed), then forgets it. */
   async #deliver(command: AgentCommand, result: CommandResult, signal: AbortSignal): Promise<void> {
+    await this.#post(command, result, signal).catch(() => {});
+    await this.#options.journal?.settle(command.id).catch((error: unknown) => {
+      this.#options.log.warn('could not clear a command from the journal', {
+        commandId: command.id,
+        error: describeError(error),
+      });
+    });
+  }
+
+  async #post(command: AgentCommand, result: CommandResult, signal: AbortSignal): Promise<void> {
     const { client, log } = this.#options;
     const giveUpAt = Date.parse(command.deadline) + 60_000;
     for (let attempt = 1; ; attempt++) {

@@ -5,6 +5,7 @@
  * (network, 408, 429, 5xx) are retried with back-off, the rest surface as
  * ApiError with the API's code and status.
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MediaCredentials, type MediaCredentialsRequest } from '../../core/agent-commands.js';
 import { type AgentCommand, Command, type CommandResult } from '../../core/command.js';
@@ -79,6 +80,8 @@ export class ControlPlaneClient {
   readonly #baseDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #timeoutMs: number;
+  /** This process's run id, on every poll: what an earlier run of this agent claimed and left is sent again. */
+  readonly run = randomBytes(8).toString('hex');
 
   constructor(options: ControlPlaneClientOptions) {
     this.#base = options.apiUrl.replace(/\/+$/, '');
@@ -96,14 +99,14 @@ export class ControlPlaneClient {
   /**
    * The next command for this host, or undefined when none arrived within `waitSeconds`. `running`
    * names the commands this agent is running: any other the control plane claimed for this host is
-   * sent again (its first delivery was lost).
+   * sent again (its first delivery was lost, or a poll of this agent's previous process claimed it).
    */
   async pollCommand(
     waitSeconds: number,
     running: readonly string[] = [],
     signal?: AbortSignal,
   ): Promise<AgentCommand | undefined> {
-    const query = new URLSearchParams({ waitSeconds: String(waitSeconds) });
+    const query = new URLSearchParams({ waitSeconds: String(waitSeconds), run: this.run });
     if (running.length > 0) query.set('running', running.join(','));
     const body = await this.#call('GET', `/agent/commands?${query}`, {
       signal,

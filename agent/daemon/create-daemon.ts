@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AgentEvents, DiscoverEntities, ReplicationRuntime } from '../scenario-runtime.js';
 import { AssignmentStore } from './assignment-store.js';
+import { CommandJournal } from './command-journal.js';
 import type { AgentConfig } from './config.js';
 import { ControlLoop } from './control-loop.js';
 import { ControlPlaneClient } from './control-plane-client.js';
@@ -57,10 +58,12 @@ export async function createDaemon(
   const { runtime, discover, handlers = {} } = await engines({ config, events, log });
   const status = new StatusReporter({ client, runtime, log, intervalMs: config.statisticsSeconds * 1000 });
   const assignments = new AssignmentStore(path.join(config.stateDirectory, 'assignments'));
+  const journal = new CommandJournal(path.join(config.stateDirectory, 'commands'));
   const dispatcher = new Dispatcher(
     { ...replicationHandlers({ runtime, discover, status, assignments }), ...handlers },
     config.hostName,
     log,
+    journal,
   );
   return new ControlLoop({
     self: config.hostName,
@@ -72,6 +75,7 @@ export async function createDaemon(
     commandHeartbeatMs: tuning.commandHeartbeatMs,
     shutdownGraceMs: tuning.shutdownGraceMs,
     onStart: () => resumeAssignments(assignments, runtime, status, log),
+    journal,
     client,
     dispatcher,
     runtime,

@@ -15,6 +15,7 @@ import {
 } from '../../core/error-catalogue.js';
 import { isNoSpace } from '../fs/no-space.js';
 import { scenarioLabel } from './command-args.js';
+import type { CommandJournal } from './command-journal.js';
 import type { Logger } from './logger.js';
 
 export interface CommandContext {
@@ -24,6 +25,11 @@ export interface CommandContext {
   /** Aborted when the agent shuts down; long handlers may stop early. */
   signal: AbortSignal;
   log: Logger;
+  /**
+   * Names paths this command writes under before anything appears under a real name (a restore's
+   * staging folders): removed at the next start if the agent dies first. Durable when it returns.
+   */
+  noteScratch(paths: readonly string[]): Promise<void>;
 }
 
 /** One kind's work: validates its own args (a ZodError becomes AE0468) and returns the success output. */
@@ -65,6 +71,7 @@ export class Dispatcher {
     private readonly handlers: CommandHandlers,
     private readonly self: string,
     private readonly log: Logger,
+    private readonly journal?: Pick<CommandJournal, 'noteScratch'>,
   ) {}
 
   async run(command: AgentCommand, signal: AbortSignal): Promise<CommandResult> {
@@ -77,7 +84,9 @@ export class Dispatcher {
       );
     }
     try {
-      const output = await handler(command.args, { command, self: this.self, signal, log: this.log });
+      const noteScratch = async (paths: readonly string[]) => this.journal?.noteScratch(command.id, paths);
+      const context = { command, self: this.self, signal, log: this.log, noteScratch };
+      const output = await handler(command.args, context);
       return output === undefined ? { status: 'succeeded' } : { status: 'succeeded', output };
     } catch (error) {
       const result = failureResult(command, this.self, error);

@@ -19,7 +19,7 @@ export function restoreHandlers(
   media: Pick<MediaCredentialCache, 'access'>,
 ): CommandHandlers {
   return {
-    restore: async (raw, { self, signal }): Promise<RestoreOutput> => {
+    restore: async (raw, { self, signal, noteScratch }): Promise<RestoreOutput> => {
       const args = RestoreArgs.parse(raw);
       const destinationOf = (masterPath: string) => path.join(args.directory, masterPath);
       const access = await media.access(args.scenarioId, 'restore', args.repository, signal, args.jobId);
@@ -39,6 +39,7 @@ export function restoreHandlers(
           destination: args.directory,
           paths: args.paths,
           heldOpen,
+          noteStaging: noteScratch,
         }),
       );
       return {

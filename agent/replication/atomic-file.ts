@@ -6,7 +6,7 @@
  */
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { faultPoint } from './fault-points.js';
+import { faultPoint } from '../fault-points.js';
 
 /** `sync: false` skips both fsyncs for files whose loss a reader detects and repairs. */
 export async function writeFileAtomic(path: string, content: string | Buffer, sync = true): Promise<void> {

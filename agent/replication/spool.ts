@@ -21,9 +21,9 @@ import { EventEmitter } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { faultPoint } from '../fault-points.js';
 import { writeAll } from '../fs/write-all.js';
 import { syncDirectory, writeFileAtomic } from './atomic-file.js';
-import { faultPoint } from './fault-points.js';
 import {
   encodeRecordParts,
   type JournalRecord,

@@ -22,6 +22,7 @@ import { RepoIndex } from '../backup/repo-index.js';
 import type { Repository } from '../backup/repository.js';
 import { SharedSlots } from '../backup/shared-slots.js';
 import { ObjectMissing, READ_INTO_ROOM } from '../backup/storage.js';
+import { faultPoint } from '../fault-points.js';
 import { absoluteComponents, PathRefused } from '../fs/contained-tree.js';
 import { isNoSpace } from '../fs/no-space.js';
 import { type Attributes, applyAttributes } from './attributes.js';
@@ -51,6 +52,11 @@ export interface RestoreOptions {
   concurrency?: number;
   /** Bytes of a pack a CPU worker takes at once (default 8 MiB); each pack reader holds about twice that. */
   rangeBytes?: number;
+  /**
+   * Told every staging path before anything is written under one, and awaited: the agent notes them
+   * durably, so that a restore killed half-way is cleaned up at the agent's next start.
+   */
+  noteStaging?: (paths: readonly string[]) => Promise<void>;
 }
 
 export interface RestoreResult {
@@ -180,6 +186,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       (items) => ({ op: 'placeFiles', items }),
     ),
   );
+  await options.noteStaging?.(staging.stagingPaths());
   try {
     for (const entry of selected)
       if (entry.type === 'directory') await mkdir(staging.staged(destOf(entry.path)), { recursive: true });
@@ -249,6 +256,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       files.map((f) => f.temp),
       made,
     );
+    faultPoint('restore.before-place');
   } catch (error) {
     await finished.settled().catch(() => undefined);
     await Promise.all(staging.stagingPaths().map((p) => rm(p, { recursive: true, force: true })));

@@ -21,6 +21,11 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PathRefused } from '../fs/contained-tree.js';
 
+/** Whether `file` has a staging name (`.<name>.tidemark-<token><n>`): the only names clean-up removes. */
+export function isStagingName(file: string): boolean {
+  return /^\..+\.tidemark-[0-9a-f]{12}[0-9a-z]+$/.test(path.basename(file));
+}
+
 export class Staging {
   private readonly token = randomBytes(6).toString('hex');
   private next = 0;

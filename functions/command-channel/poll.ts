@@ -4,18 +4,18 @@
  * wait ends (kept under API Gateway's 29 s integration limit).
  */
 import type { AgentCommand } from '../../core/command.js';
-import { claimNextCommand } from '../repositories/commands.js';
+import { type AgentInHand, claimNextCommand } from '../repositories/commands.js';
 
 const POLL_INTERVAL_MS = 250;
 
 export async function pollForCommand(
   hostId: string,
   waitSeconds: number,
-  running: readonly string[] = [],
+  agent: AgentInHand = {},
 ): Promise<AgentCommand | undefined> {
   const until = Date.now() + waitSeconds * 1000;
   for (;;) {
-    const command = await claimNextCommand(hostId, running);
+    const command = await claimNextCommand(hostId, agent);
     if (command || Date.now() >= until) return command;
     await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_INTERVAL_MS, until - Date.now())));
   }

@@ -65,17 +65,24 @@ export async function createCommand(request: NewCommand): Promise<Command> {
     );
 }
 
+/** What a polling agent says of itself: the commands it runs, and which run (process start) it is. */
+export interface AgentInHand {
+  running?: readonly string[];
+  run?: string;
+}
+
 /**
  * The next command for the host, claimed for it; undefined when none. First one of its own claimed
- * commands that never reached it: not among those it says it runs (`running`), never heartbeated,
- * claimed longer ago than a poll response takes (the response was lost). Then its oldest pending
- * command still wanted.
+ * commands that is lost: not among those it says it runs (`running`), and either claimed by an earlier
+ * run of the agent (a poll of a process since killed can still claim one, answering a dead socket), or
+ * never heartbeated and claimed longer ago than a poll response takes (the response was lost). Then its
+ * oldest pending command still wanted.
  */
 export async function claimNextCommand(
   hostId: string,
-  running: readonly string[] = [],
+  agent: AgentInHand = {},
 ): Promise<AgentCommand | undefined> {
-  return (await reclaimLost(hostId, running)) ?? (await claimPending(hostId));
+  return (await reclaimLost(hostId, agent)) ?? (await claimPending(hostId, agent.run));
 }
 
 /** The host's oldest commands (up to 10) in `status`, from the host's command index. */
@@ -100,22 +107,28 @@ function redeliverAfterMs(): number {
   return Number(process.env.TIDEMARK_REDELIVER_AFTER_MS ?? 30_000);
 }
 
-async function reclaimLost(hostId: string, running: readonly string[]): Promise<AgentCommand | undefined> {
+async function reclaimLost(hostId: string, agent: AgentInHand): Promise<AgentCommand | undefined> {
   const now = new Date().toISOString();
+  const { running = [], run } = agent;
   for (const command of await hostCommandsIn(hostId, 'running')) {
-    // Past its deadline the agent would refuse it anyway. A heartbeated one reached its agent: if that agent
-    // died, it reports the command itself on restart, rather than running half-done work again.
+    // Past its deadline the agent would refuse it anyway.
+    if (running.includes(command.id) || command.deadline <= now) continue;
+    // Claimed by a process of this agent that is gone: nothing runs it. (One it had received, that
+    // process's journal answered at this run's start, before its first poll.)
+    const earlierRun =
+      run !== undefined && command.claimedByRun !== undefined && command.claimedByRun !== run;
+    // A heartbeated one reached its agent, which is still this run: not run again behind its back.
     const claimed = command.claimedAt ?? '';
     const reached = (command.lastHeartbeatAt ?? '') >= claimed;
     const recent = Date.now() - Date.parse(claimed) < redeliverAfterMs();
-    if (running.includes(command.id) || command.deadline <= now || reached || recent) continue;
+    if (!earlierRun && (reached || recent)) continue;
     try {
       // Conditional on the claim it lost: of two polls racing, one delivers it again.
       await db().send(
         new UpdateCommand({
           TableName: tableName(),
           Key: keys.command(command.id),
-          UpdateExpression: 'SET claimedAt = :now, redeliveries = if_not_exists(redeliveries, :zero) + :one',
+          UpdateExpression: `SET claimedAt = :now, redeliveries = if_not_exists(redeliveries, :zero) + :one${run ? ', claimedByRun = :run' : ''}`,
           ConditionExpression: '#status = :running AND claimedAt = :claimed',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -124,6 +137,7 @@ async function reclaimLost(hostId: string, running: readonly string[]): Promise<
             ':one': 1,
             ':running': 'running',
             ':claimed': command.claimedAt ?? '',
+            ...(run ? { ':run': run } : {}),
           },
         }),
       );
@@ -136,7 +150,7 @@ async function reclaimLost(hostId: string, running: readonly string[]): Promise<
   return undefined;
 }
 
-async function claimPending(hostId: string): Promise<AgentCommand | undefined> {
+async function claimPending(hostId: string, run?: string): Promise<AgentCommand | undefined> {
   const now = new Date().toISOString();
   for (const command of await hostCommandsIn(hostId, 'pending')) {
     if (command.deadline <= now) {
@@ -147,7 +161,7 @@ async function claimPending(hostId: string): Promise<AgentCommand | undefined> {
       });
       continue;
     }
-    if (await moveStatus(command, 'pending', 'running', { claimedAt: now })) {
+    if (await moveStatus(command, 'pending', 'running', { claimedAt: now, claimedByRun: run })) {
       return { id: command.id, kind: command.kind, args: command.args, deadline: command.deadline };
     }
   }

@@ -31,8 +31,8 @@ export interface Demo {
   scenarioId: string;
   /** The agents' processes when they run as children (`childAgents`), by host name. */
   processes: Map<string, ChildProcess>;
-  /** Starts a child agent again (after a test killed it) with its config and state. */
-  restartAgent(host: string): Promise<void>;
+  /** Starts a child agent again (after a test killed it) with its config and state, and `env` over the usual. */
+  restartAgent(host: string, env?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,9 +51,12 @@ export interface DemoOptions {
 const AGENT_BIN = fileURLToPath(new URL('../../agent/bin/tidemark-agent', import.meta.url));
 
 /** Starts `tidemark-agent run` as a child, its output appended to `logFile`. */
-function spawnAgent(configFile: string, logFile: string): ChildProcess {
+function spawnAgent(configFile: string, logFile: string, env: Record<string, string> = {}): ChildProcess {
   const out = openSync(logFile, 'a');
-  return spawn(AGENT_BIN, ['run', '--config', configFile], { stdio: ['ignore', out, out], env: process.env });
+  return spawn(AGENT_BIN, ['run', '--config', configFile], {
+    stdio: ['ignore', out, out],
+    env: { ...process.env, ...env },
+  });
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
@@ -182,12 +185,12 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     log(
       `scenario ${DEMO_SCENARIO} is replicating ${path.relative(process.cwd(), masterData)} → ${path.relative(process.cwd(), replicaDirectory)}`,
     );
-    const restartAgent = async (host: string) => {
+    const restartAgent = async (host: string, env?: Record<string, string>) => {
       const home = homes.get(host);
       const running = processes.get(host);
       if (!home || !running) throw new Error(`${host} is not a child agent of this demo`);
       await stopChild(running);
-      processes.set(host, spawnAgent(path.join(home, 'agent.json'), path.join(home, 'agent.log')));
+      processes.set(host, spawnAgent(path.join(home, 'agent.json'), path.join(home, 'agent.log'), env));
     };
     return { directory, masterData, replicaDirectory, scenarioId, processes, restartAgent, stop };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SCENARIO } from '../../infra/local/demo.js';
@@ -159,5 +159,72 @@ describe('failure paths through the CLI', () => {
     await writeFile(e2e.master('docs/after-crash.txt'), 'the replica came back\n');
     await e2e.replicated('docs/after-crash.txt', 'the replica came back\n');
     expect((await stat(e2e.onReplica(e2e.master('docs/readme.txt')))).isFile()).toBe(true);
+  });
+
+  /** Restarts the replica agent with a fault point armed, runs `start`, and waits for the agent to die there. */
+  async function killReplicaAt<T>(faultPoint: string, start: () => Promise<T>): Promise<T> {
+    await e2e.demo.restartAgent('demo-replica', { TIDEMARK_FAULT_POINT: faultPoint });
+    const armed = e2e.demo.processes.get('demo-replica');
+    if (!armed) throw new Error('the demo runs no replica process');
+    const died = new Promise<NodeJS.Signals | null>((resolve) =>
+      armed.once('exit', (_, signal) => resolve(signal)),
+    );
+    const started = await start();
+    expect(await died).toBe('SIGKILL');
+    return started;
+  }
+
+  it('a replica agent killed -9 mid-restore: the job fails with AE0474 once it is back, its staging is gone, and the restore then succeeds', async () => {
+    const [session] = await sessionsOf();
+    if (!session) throw new Error('no session to restore');
+    const target = path.join(e2e.work, 'killed-restore');
+    const job = await killReplicaAt('restore.before-place', () =>
+      e2e.json<Job>([
+        'restore',
+        'start',
+        DEMO_SCENARIO,
+        '--session',
+        String(session.number),
+        '--host',
+        'demo-replica',
+        '--to',
+        target,
+      ]),
+    );
+    // Killed with the whole tree staged and durable, before any rename: a staging folder beside the target.
+    const staged = (await readdir(e2e.work)).filter((name) => name.startsWith('.killed-restore.tidemark-'));
+    expect(staged).toHaveLength(1);
+
+    const restarted = Date.now();
+    await e2e.demo.restartAgent('demo-replica');
+    const failed = await e2e.finished(job);
+    expect(failed.result).toBe('failed');
+    expect(codeOf(failed), JSON.stringify(failed.scenarios)).toBe('AE0474');
+    // Answered by the restarted agent, not by the step's timeout.
+    expect(Date.now() - restarted).toBeLessThan(AGENT_TIMEOUT_SECONDS * 1000);
+    expect((await readdir(e2e.work)).filter((name) => name.includes('.tidemark-'))).toEqual([]);
+    await expect(stat(target)).rejects.toThrow(/ENOENT/);
+
+    const again = await restoreSession(session.number, '--host', 'demo-replica', '--to', target);
+    expect(again.result, JSON.stringify(again.scenarios)).toBe('completed');
+    expect(Object.keys(await treeHashes(path.join(target, e2e.demo.masterData))).length).toBeGreaterThan(0);
+  });
+
+  it('a replica agent killed -9 between the manifest write and the catalog commit: AE0474, no session in the catalog, and the next backup succeeds', async () => {
+    const before = (await sessionsOf()).map((s) => s.number);
+    const job = await killReplicaAt('backup.before-outcome', () => e2e.json<Job>(['backup', DEMO_SCENARIO]));
+    await e2e.demo.restartAgent('demo-replica');
+    const failed = await e2e.finished(job);
+    expect(failed.result).toBe('failed');
+    expect(codeOf(failed), JSON.stringify(failed.scenarios)).toBe('AE0474');
+    expect((await sessionsOf()).map((s) => s.number)).toEqual(before);
+
+    await until('the scenario to replicate again', 60, async () => {
+      const scenario = await e2e.json<{ state: string }>(['scenarios', 'get', DEMO_SCENARIO]);
+      return scenario.state === 'replicating' ? true : undefined;
+    });
+    const next = await backup();
+    expect(next.result, JSON.stringify(next.scenarios)).toBe('completed');
+    expect((await sessionsOf()).length).toBe(before.length + 1);
   });
 });

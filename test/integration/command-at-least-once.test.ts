@@ -5,6 +5,8 @@
  * and a long-poll response lost on its way leaves the command claimed for the
  * host but never heartbeated, so a poll after the redelivery wait — saying
  * what the agent runs — gets it again, and only its own host's agent does.
+ * A command a poll of the agent's previous process claimed (its poll still
+ * open when it was killed) comes back to the next process at once.
  * The wait (30 s by default) is cut to 400 ms here; the API runs in this
  * process, so the variable reaches it.
  */
@@ -46,8 +48,14 @@ async function dispatchFor(hostId: string, taskToken: string): Promise<string> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const poll = (token: string, running = '') =>
-  call('GET', `/agent/commands?waitSeconds=0${running ? `&running=${running}` : ''}`, { token });
+const poll = (token: string, running = '', run = '') =>
+  call(
+    'GET',
+    `/agent/commands?waitSeconds=0${running ? `&running=${running}` : ''}${run ? `&run=${run}` : ''}`,
+    {
+      token,
+    },
+  );
 
 describe('command channel: at least once, queued once', () => {
   it('a dispatch retried with the same task token queues one command', async () => {
@@ -99,6 +107,25 @@ describe('command channel: at least once, queued once', () => {
     expect([200, 409]).toContain(result.status);
     expect((await getStoredCommand(id))?.status).not.toBe('running');
     expect((await poll(host.token)).status).toBe(204);
+  });
+
+  it("a command claimed by a poll of the agent's previous process comes back at once to its next one, even heartbeated", async () => {
+    const host = await enroll('alo-restarted');
+    const before = 'a'.repeat(16);
+    const after = 'b'.repeat(16);
+    const id = await dispatchFor(host.hostId, 'token-restarted');
+    // The killed process's poll, still held open by the API, claims the command for a dead socket.
+    expect((await poll(host.token, '', before)).body.id).toBe(id);
+    await call('POST', `/agent/commands/${id}/heartbeat`, { token: host.token, body: {} });
+    // The same run polling again is still running it (or its response is on the way): not sent again.
+    expect((await poll(host.token, '', before)).status).toBe(204);
+    // The new process runs nothing: no redelivery wait, the command is its.
+    const again = await poll(host.token, '', after);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(id);
+    expect(await getStoredCommand(id)).toMatchObject({ claimedByRun: after, redeliveries: 1 });
+    expect((await poll(host.token, id, after)).status).toBe(204);
+    expect((await poll(host.token, '', 'not-hex')).status).toBe(400);
   });
 
   it('a malformed running list is refused naming the parameter', async () => {

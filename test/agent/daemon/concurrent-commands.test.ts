@@ -3,68 +3,23 @@
  * up a `stop` of another, while two commands of the same scenario still run
  * in the order they came; each poll names the commands in hand, so the
  * control plane does not deliver them again. The control plane is a small
- * loopback HTTP stand-in handing out a fixed queue (the local cloud cannot
- * hold a backup open on demand); the handlers are recording fakes.
+ * loopback HTTP stand-in handing out a fixed queue (fake-control-plane.ts);
+ * the handlers are recording fakes.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { ControlLoop } from '../../../agent/daemon/control-loop.js';
 import { ControlPlaneClient } from '../../../agent/daemon/control-plane-client.js';
 import { Dispatcher } from '../../../agent/daemon/dispatcher.js';
 import { createLogger } from '../../../agent/daemon/logger.js';
+import { type FakeControlPlane, fakeControlPlane } from '../../support/fake-control-plane.js';
 
-let server: Server | undefined;
+let plane: FakeControlPlane | undefined;
 let loop: ControlLoop | undefined;
 afterEach(async () => {
   await loop?.stop('test end');
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  server = undefined;
+  await plane?.close();
+  plane = undefined;
 });
-
-interface Queued {
-  id: string;
-  kind: string;
-  args: Record<string, unknown>;
-}
-
-/** Hands out `queue` one command a poll, records each poll's `running` list and every result. */
-async function fakeControlPlane(queue: Queued[]) {
-  const results = new Map<string, unknown>();
-  const runningLists: string[][] = [];
-  server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-    });
-    request.on('end', () => {
-      const json = (status: number, body?: unknown) => {
-        response.writeHead(status, { 'content-type': 'application/json' });
-        response.end(body === undefined ? '' : JSON.stringify(body));
-      };
-      const url = new URL(request.url ?? '/', 'http://x');
-      if (url.pathname === '/agent/heartbeat') {
-        const enrolledAt = new Date().toISOString();
-        return json(200, { id: 'h-1', name: 'agent-a', addresses: [], enrolledAt, enrolledBy: 'test' });
-      }
-      if (url.pathname === '/agent/commands') {
-        const running = url.searchParams.get('running');
-        runningLists.push(running ? running.split(',') : []);
-        const next = queue.shift();
-        if (!next) return setTimeout(() => json(204), 100);
-        return json(200, { ...next, deadline: new Date(Date.now() + 60_000).toISOString() });
-      }
-      const result = /^\/agent\/commands\/([^/]+)\/result$/.exec(url.pathname);
-      if (result) {
-        results.set(result[1] as string, JSON.parse(text));
-        return json(200, {});
-      }
-      json(200, {});
-    });
-  });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  return { results, runningLists, port: (server.address() as AddressInfo).port };
-}
 
 const until = async (what: string, check: () => boolean) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
@@ -72,11 +27,12 @@ const until = async (what: string, check: () => boolean) => {
 };
 
 it('a long backup of one scenario does not block a stop of another; one scenario runs in order', async () => {
-  const { results, runningLists, port } = await fakeControlPlane([
+  plane = await fakeControlPlane([
     { id: 'c-backup', kind: 'backup', args: { scenarioId: 's-1', scenarioName: 'big' } },
     { id: 'c-stop', kind: 'stop', args: { scenarioId: 's-2', scenarioName: 'other' } },
     { id: 'c-resume', kind: 'resume', args: { scenarioId: 's-1', scenarioName: 'big' } },
   ]);
+  const { results, runningLists } = plane;
   const order: string[] = [];
   let finishBackup!: () => void;
   const log = createLogger('error', () => {});
@@ -103,7 +59,7 @@ it('a long backup of one scenario does not block a stop of another; one scenario
     pollWaitSeconds: 1,
     shutdownGraceMs: 300,
     client: new ControlPlaneClient({
-      apiUrl: `http://127.0.0.1:${port}`,
+      apiUrl: plane.url,
       credential: `tma_${'Z'.repeat(43)}`,
     }),
     dispatcher: new Dispatcher(handlers, 'agent-a', log),
