@@ -69,19 +69,24 @@ export interface ScopedCredentials {
   secretAccessKey: string;
   sessionToken: string;
   expiration: Date;
-  region: string;
 }
 
-/** S3 and KMS clients signing with the given credentials, at the same endpoints as `clients`. */
-export function scopedClients(credentials: ScopedCredentials): { s3: S3Client; kms: KMSClient } {
-  const { region, ...identity } = credentials;
+/**
+ * S3 and KMS clients at the same endpoints as `clients`, signing with what `credentials` returns. The
+ * SDK calls it again once the last credentials are within five minutes of expiry, so a backup or
+ * restore that outlasts one set (a long multipart upload) is signed with the next.
+ */
+export function scopedClients(
+  region: string,
+  credentials: () => Promise<ScopedCredentials>,
+): { s3: S3Client; kms: KMSClient } {
   return {
     s3: new S3Client({
       ...baseConfig('S3'),
       region,
-      credentials: identity,
+      credentials,
       forcePathStyle: endpointFor('S3') !== undefined,
     }),
-    kms: new KMSClient({ ...baseConfig('KMS'), region, credentials: identity }),
+    kms: new KMSClient({ ...baseConfig('KMS'), region, credentials }),
   };
 }
