@@ -22,7 +22,7 @@ import type { TidemarkStack } from './tidemark-stack.js';
 const XRAY =
   'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so AWS requires Resource "*".';
 const SEND_TASK =
-  'Step Functions SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat are authorized by the task token alone and support no resource-level permissions; AWS requires Resource "*". The route only reports for commands of the calling agent\'s host.';
+  'Step Functions SendTaskSuccess/SendTaskFailure/SendTaskHeartbeat are authorized by the task token alone and support no resource-level permissions; AWS requires Resource "*". The routes only report for, or ask after, commands of the calling agent\'s host.';
 const TABLE_INDEXES =
   "Queries on the table's own GSIs (declared in core/table.ts); the grant is limited to this one table's indexes.";
 const KMS_ACTIONS =

@@ -12,9 +12,7 @@ import { clients } from '../../core/aws-clients.js';
 import type { CommandResult } from '../../core/command.js';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import { finishCommand, getStoredCommand, touchCommand } from '../repositories/commands.js';
-
-/** Step Functions' answers when the waiting step is gone (timed out, aborted, or never existed). */
-const STEP_GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+import { STEP_GONE } from './abandoned-commands.js';
 
 async function commandOfHost(commandId: string, hostId: string) {
   const command = await getStoredCommand(commandId);

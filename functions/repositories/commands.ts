@@ -86,7 +86,7 @@ export async function claimNextCommand(
 }
 
 /** The host's oldest commands (up to 10) in `status`, from the host's command index. */
-async function hostCommandsIn(hostId: string, status: CommandStatus): Promise<Command[]> {
+export async function hostCommandsIn(hostId: string, status: CommandStatus): Promise<Command[]> {
   const { Items = [] } = await db().send(
     new QueryCommand({
       TableName: tableName(),

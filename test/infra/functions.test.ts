@@ -109,14 +109,15 @@ describe('Lambda functions', () => {
 describe('permissions', () => {
   const actionsOf = (entry: string) => policyActions(json, roleOfEntry(json, entry));
 
-  it('lets only the result and heartbeat routes report to waiting steps', () => {
+  it('lets only the result and heartbeat routes report to waiting steps, and the poll route heartbeat them', () => {
     for (const [, fn] of functions) {
       const entry = entryOf(fn) ?? '';
       const sendTask = actionsOf(entry).filter((action) => action.startsWith('states:SendTask'));
       const expected =
         entry === 'functions/api/agent/post-command-result.ts'
           ? ['states:SendTaskFailure', 'states:SendTaskSuccess']
-          : entry === 'functions/api/agent/post-command-heartbeat.ts'
+          : entry === 'functions/api/agent/post-command-heartbeat.ts' ||
+              entry === 'functions/api/agent/poll-commands.ts'
             ? ['states:SendTaskHeartbeat']
             : [];
       expect({ entry, sendTask: sendTask.sort() }).toEqual({ entry, sendTask: expected });

@@ -11,6 +11,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackedUpSession, type BackupArgs, MediaCredentials } from '../../core/agent-commands.js';
+import { getStoredCommand, hostCommandsIn } from '../../functions/repositories/commands.js';
+import { until } from '../support/until.js';
 import { backedUpSessions, startWorkflowWorld, type WorkflowWorld } from './workflow-agent.js';
 
 let world: WorkflowWorld;
@@ -170,6 +172,52 @@ describe('backup job end to end', () => {
     });
     await world.serve(world.replica, world.jobDone(next.body.id as string));
     expect(await world.jobOf(next.body.id as string)).toMatchObject({ result: 'completed' });
+  });
+});
+
+describe('a canceled job', () => {
+  it('retires its queued command: the agent is never handed the snapshot of a job that was canceled', async () => {
+    await world.replicatingScenario('bw-cancel-queued');
+    const submitted = await world.call('POST', '/jobs', {
+      token: world.operator,
+      body: { kind: 'backup', scenarios: ['bw-cancel-queued'] },
+    });
+    const jobId = submitted.body.id as string;
+    // The replica answers the suspend, then stops polling: the snapshot waits in its queue.
+    let suspended = false;
+    await world.serve(
+      world.replica,
+      async () => suspended,
+      (kind) => {
+        if (kind === 'suspend') suspended = true;
+        return { status: 'succeeded' };
+      },
+    );
+    const hosts = (await world.call('GET', '/hosts', { token: world.operator })).body.hosts as Array<{
+      id: string;
+      name: string;
+    }>;
+    const replicaId = hosts.find((h) => h.name === world.replica)?.id ?? '';
+    const queued = await until('the snapshot command to be queued', 30, async () => {
+      const pending = await hostCommandsIn(replicaId, 'pending');
+      return pending.find((c) => c.kind === 'snapshot');
+    });
+
+    const canceled = await world.call('POST', `/jobs/${jobId}/cancel`, { token: world.operator });
+    expect(canceled.body).toMatchObject({ status: 'done', result: 'canceled' });
+    // The next poll passes over the snapshot (older) and brings the resume the cancel sent.
+    const next = await world.call('GET', `/agent/commands?waitSeconds=2${world.running(world.replica)}`, {
+      token: world.agents[world.replica],
+    });
+    expect(next.body).toMatchObject({ kind: 'resume', args: { scenarioName: 'bw-cancel-queued' } });
+    expect(await getStoredCommand(queued.id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'AE0469', message: expect.stringContaining('stopped waiting') },
+    });
+    await world.call('POST', `/agent/commands/${next.body.id}/result`, {
+      token: world.agents[world.replica],
+      body: { status: 'succeeded' },
+    });
   });
 });
 
