@@ -8,7 +8,6 @@
  * never exits on its own: an unreachable control plane is retried with
  * back-off. `stop()` is the clean shutdown for SIGTERM/SIGINT.
  */
-
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import type { AgentCommand, CommandResult } from '../../core/command.js';

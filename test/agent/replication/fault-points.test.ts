@@ -1,6 +1,6 @@
 /**
  * Power-loss ordering, checked by dying between two durability steps: an
- * engine armed with a fault point (agent/replication/fault-points.ts)
+ * engine armed with a fault point (agent/fault-points.ts)
  * SIGKILLs itself there, restarts on the same state, and the trees converge
  * with every acknowledged change in place. Plus the one ordering a crash
  * cannot show: a replica whose applied sequence is past the master's durable
