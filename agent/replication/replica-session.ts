@@ -28,7 +28,7 @@ export interface ReplicaScenario {
   needsSync(): boolean;
   synced(): Promise<void>;
   onError(e: Error): void;
-  /** Told after each ack: what was refused before has been applied since. */
+  /** Told after each ack, and after a sync ends: what was refused before has been applied since. */
   acked?(): void;
 }
 
@@ -146,6 +146,9 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
         await scenario.applier.setAppliedSeq(resumeSeq - 1);
         await scenario.synced();
         send(FrameType.syncEndReply, { appliedSeq: resumeSeq - 1 });
+        // Durable through resumeSeq - 1: as good as an ack, so a replica that was refusing applies says it
+        // applies again even when the sync covered every change and no record follows to be acked.
+        scenario.acked?.();
         return;
       }
       default:

@@ -119,12 +119,17 @@ describe.skipIf(!canMount)(`disk full (${canMount ? 'tmpfs' : NEEDS_ROOT})`, () 
     expect(ids.lastIndexOf('SR00142')).toBeGreaterThan(ids.indexOf('SR00141'));
     await writeFile(join(root, 'after-full.txt'), 'written once there was room\n');
     await converged(root, target, 30_000);
-    // One alert for the spell, not one per refused change.
-    expect(alerts(master, 'disk_full').length).toBe(1);
+    // One alert per spell of refusals (a busy machine may see the spool fill a second time), not one per
+    // refused change.
+    const spells = master.eventIds().filter((id) => id === 'SR00141').length;
+    expect(alerts(master, 'disk_full').length).toBe(spells);
   });
 
   it('a full replica disk alerts, shows no half-written file, and catches up once space is freed', async (ctx) => {
-    ctx.onTestFailed(() => console.log(replica.lines.slice(-40)));
+    ctx.onTestFailed(() => {
+      console.log('replica', replica.lines.slice(-40));
+      console.log('master', master.lines.filter((l) => l.type !== 'spooled').slice(-40));
+    });
     const filler = join(replicaFs.dir, 'filler');
     await writeFile(filler, Buffer.alloc(Math.max(0, (await replicaFs.free()) - MiB)));
     const refused = replica.waitFor(isEvent('SR00143'), 20_000);
