@@ -8,9 +8,9 @@
  *
  * One record per command, `<id>.json` (written durably at receipt, before
  * the command runs); its scratch paths in `<id>.scratch`, one per line,
- * durable before the first byte is written under them. Scratch paths are
- * staging names only (staging.ts), so clean-up cannot remove anything else. Both go once the
- * outcome was delivered.
+ * durable before the first byte is written under them. Both go once the
+ * outcome was delivered. Scratch paths are staging names only (staging.ts),
+ * so clean-up cannot remove anything else.
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -46,10 +46,17 @@ function parseJson(text: string): unknown {
 }
 
 export class CommandJournal {
+  /** The directory, made once (not on every command); a failed attempt is tried again next time. */
+  #made?: Promise<unknown>;
+
   constructor(private readonly directory: string) {}
 
   get #ready(): Promise<unknown> {
-    return mkdir(this.directory, { recursive: true, mode: 0o700 });
+    this.#made ??= mkdir(this.directory, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      this.#made = undefined;
+      throw error;
+    });
+    return this.#made;
   }
 
   /** Notes a received command, durably, before it runs. */
