@@ -4,8 +4,11 @@
  * from the control plane into one call here; the engines never talk to the
  * control plane themselves, they report through `AgentEvents`.
  */
-import type { SendChecksumsOutput } from '../core/agent-commands.js';
+import type { RewindOutput, SendChecksumsOutput } from '../core/agent-commands.js';
+import type { RewindPoint, RewindPointEvent } from '../core/rewind-point.js';
 import type { Entity, Scenario } from '../core/scenario.js';
+
+export type { RewindPoint, RewindPointEvent };
 
 /** How to reach another agent's data port. */
 export interface PeerAddress {
@@ -34,7 +37,12 @@ export interface ScenarioEvent {
   at: string;
 }
 
-export type AlertKind = 'lost_connection' | 'queue_overflow' | 'disk_full' | 'significant_info';
+export type AlertKind =
+  | 'lost_connection'
+  | 'queue_overflow'
+  | 'disk_full'
+  | 'rewind_points_dropped'
+  | 'significant_info';
 
 export interface RootStatistics {
   root: string;
@@ -58,13 +66,8 @@ export interface ScenarioStatistics {
 export interface AgentEvents {
   event(event: ScenarioEvent): void;
   alert(scenarioId: string, kind: AlertKind, text: string): void;
-}
-
-export interface RewindPoint {
-  id: string;
-  scenarioId: string;
-  createdAt: string;
-  label?: string;
+  /** A replica's whole list of rewind points, oldest first, each time it changes (the catalog mirrors it). */
+  rewindPoints(scenarioId: string, points: RewindPoint[]): void;
 }
 
 /** The replication engine as the daemon sees it: one instance serves every scenario on the host. */
@@ -76,8 +79,13 @@ export interface ReplicationRuntime {
   suspend(scenarioId: string): Promise<void>;
   resume(scenarioId: string): Promise<void>;
   statistics(scenarioId: string): ScenarioStatistics | undefined;
-  createRewindPoint(scenarioId: string, label?: string): Promise<RewindPoint>;
-  rewind(scenarioId: string, rewindPointId: string): Promise<void>;
+  /** Replica: a point in the undo journal (a scenario that is not running here answers AE0463). */
+  createRewindPoint(scenarioId: string, event: RewindPointEvent, label?: string): Promise<RewindPoint>;
+  /**
+   * Replica: stops the scenario here if it runs, then rolls the data in `directory` (this host's
+   * replica folder) back to the point. Works on a stopped scenario too: the journal outlives the stop.
+   */
+  rewind(scenario: Scenario, directory: string, rewindPointId: string): Promise<RewindOutput>;
   /** Master: sends every replica the master's checksums of its files (assured recovery). */
   sendMasterChecksums(scenarioId: string): Promise<SendChecksumsOutput>;
   /** Replica: the stream position applied so far. */

@@ -218,6 +218,7 @@ async function ourPair(env: Env, name: string, counted = false) {
             if (e.eventId === 'SR00111') synced();
           },
           alert: () => undefined,
+          rewindPoints: () => undefined,
         },
       });
       await master.start({

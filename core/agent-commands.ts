@@ -112,6 +112,22 @@ export const ReleaseSnapshotsOutput = z.object({
   kept: z.number().int().min(0),
 });
 
+/** rewind_point (replica): a named bookmark in the undo journal, taken now. */
+export const RewindPointArgs = z.object({ scenario: Scenario, label: z.string().min(1).max(200) });
+
+/** rewind (replica): stop the scenario on the replica and roll its data back to a rewind point (the scenario names the replica folder). */
+export const RewindArgs = z.object({ scenario: Scenario, pointId: z.string().min(1).max(100) });
+export const RewindOutput = z.object({
+  pointId: z.string(),
+  /** Journal entries played back (one per change undone). */
+  entriesUndone: z.number().int().min(0),
+  /** Distinct master paths the rewind touched. */
+  pathsChanged: z.number().int().min(0),
+  /** The first changed master paths, sorted. */
+  paths: z.array(z.string()),
+});
+export type RewindOutput = z.infer<typeof RewindOutput>;
+
 /** restore (destination host): write a session's files under `destination`. */
 export const RestoreArgs = z.object({
   jobId: z.string().min(1),

@@ -1,6 +1,7 @@
 /**
  * Alerts: what an operator is told about without asking. Jobs raise one per
- * result; agents raise lost_connection, queue_overflow, disk_full and significant_info.
+ * result; agents raise lost_connection,
+ * queue_overflow, disk_full, rewind_points_dropped and significant_info.
  */
 import { z } from 'zod';
 import type { JobResult } from './workflow-input.js';
@@ -13,6 +14,7 @@ export const AlertKind = z.enum([
   'lost_connection',
   'queue_overflow',
   'disk_full',
+  'rewind_points_dropped',
   'significant_info',
 ]);
 export type AlertKind = z.infer<typeof AlertKind>;

@@ -18,6 +18,8 @@ export const CommandKind = z.enum([
   'discover',
   'test',
   'send_checksums',
+  'rewind_point',
+  'rewind',
 ]);
 export type CommandKind = z.infer<typeof CommandKind>;
 

@@ -135,6 +135,13 @@ export const ERROR_CATALOGUE = {
     action:
       'Find out why the agent stopped (its log, the system journal), then run the job again: nothing half done was recorded.',
   },
+  AE0475: {
+    severity: 'error',
+    template: 'Scenario {scenario} ({scenarioId}): the rewind point is not in the undo journal on {host}.',
+    reason:
+      'The point fell off the journal (rewindJournalBytes was reached), was rewound past, or belongs to another scenario. Nothing was rolled back.',
+    action: "List the scenario's rewind points again and pick one of them.",
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type CatalogueCode = keyof typeof ERROR_CATALOGUE;

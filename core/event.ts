@@ -25,7 +25,13 @@ export const ScenarioEventRecord = z.object({
 export type ScenarioEventRecord = z.infer<typeof ScenarioEventRecord>;
 
 /** Alerts an agent may raise (the agent contract's AlertKind). */
-export const AgentAlertKind = z.enum(['lost_connection', 'queue_overflow', 'disk_full', 'significant_info']);
+export const AgentAlertKind = z.enum([
+  'lost_connection',
+  'queue_overflow',
+  'disk_full',
+  'rewind_points_dropped',
+  'significant_info',
+]);
 
 /** POST /agent/events: the agent contract's ScenarioEvent and alerts, batched. */
 export const PostEventsRequest = z.strictObject({

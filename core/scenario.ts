@@ -55,6 +55,14 @@ export const ScenarioOptions = z.strictObject({
   continueRestoreIfCannotStop: z.boolean().default(false),
   replicateAcl: z.boolean().default(true),
   syncMode: z.enum(['file', 'block']).default('block'),
+  /** Minutes between the replica's automatic rewind points (0: only at suspends, backups and bookmarks). */
+  rewindIntervalMinutes: z.number().int().min(0).max(1440).default(5),
+  /** Bytes the replica's undo journal may hold before its oldest rewind points fall off. */
+  rewindJournalBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(1024 ** 3),
 });
 export type ScenarioOptions = z.infer<typeof ScenarioOptions>;
 
@@ -197,6 +205,12 @@ export const ScenarioOptionsPatch = z.strictObject({
   continueRestoreIfCannotStop: z.boolean().optional(),
   replicateAcl: z.boolean().optional(),
   syncMode: z.enum(['file', 'block']).optional(),
+  rewindIntervalMinutes: z.number().int().min(0).max(1440).optional(),
+  rewindJournalBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .optional(),
 });
 
 export const UpdateScenarioRequest = z.strictObject({

@@ -100,6 +100,7 @@ type KeyAttribute = (typeof KEY_ATTRIBUTES)[number];
  * | activity entry  | ACTIVITY#<jobId>                  | <time>#<n><random> | (activity of a job, time order)                 |
  * | event           | EVENTS#<scenarioId>               | <sequence>         | (events of a scenario, newest first)            |
  * | event sequence  | COUNTER#events:<scenarioId>       | COUNTER            | (atomic ADD of a batch's size)                  |
+ * | rewind point    | REWIND#<scenarioId>               | <created>#<id>     | (a replica's rewind points, time order)         |
  */
 export const catalogKeys = {
   padded: (n: number) => String(n).padStart(12, '0'),
@@ -133,4 +134,9 @@ export const catalogKeys = {
   }),
   eventsOfScenario: (scenarioId: string) => ({ PK: `EVENTS#${scenarioId}` }),
   eventSequence: (scenarioId: string) => ({ PK: `COUNTER#events:${scenarioId}`, SK: 'COUNTER' }),
+  rewindPoint: (scenarioId: string, createdAt: string, id: string) => ({
+    PK: `REWIND#${scenarioId}`,
+    SK: `${createdAt}#${id}`,
+  }),
+  rewindPointsOf: (scenarioId: string) => ({ PK: `REWIND#${scenarioId}` }),
 } as const;

@@ -5,11 +5,13 @@
  * (network, 408, 429, 5xx) are retried with back-off, the rest surface as
  * ApiError with the API's code and status.
  */
+
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MediaCredentials, type MediaCredentialsRequest } from '../../core/agent-commands.js';
 import { type AgentCommand, Command, type CommandResult } from '../../core/command.js';
 import { Host } from '../../core/host.js';
+import type { RewindPoint } from '../../core/rewind-point.js';
 import type { Entity } from '../../core/scenario.js';
 import type { AlertKind, ScenarioEvent, ScenarioStatistics } from '../scenario-runtime.js';
 import { withBackoff } from './backoff.js';
@@ -154,6 +156,15 @@ export class ControlPlaneClient {
     signal?: AbortSignal,
   ): Promise<Delivery> {
     return this.#report(`/agent/scenarios/${encodeURIComponent(scenarioId)}/status`, report, signal);
+  }
+
+  /** A replica's whole list of rewind points: the catalog is made to match it. */
+  async postRewindPoints(scenarioId: string, points: RewindPoint[], signal?: AbortSignal): Promise<Delivery> {
+    return this.#report(
+      `/agent/scenarios/${encodeURIComponent(scenarioId)}/rewind-points`,
+      { points },
+      signal,
+    );
   }
 
   /** Short-lived credentials for a scenario's media; undefined while the control plane lacks the route (404). */

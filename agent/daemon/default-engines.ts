@@ -58,7 +58,7 @@ export const defaultEngines: EngineFactory = async ({ config, events, log }) => 
   );
   const assignments = new AssignmentStore(path.join(config.stateDirectory, 'assignments'));
   const handlers = {
-    ...snapshotHandlers(snapshots),
+    ...snapshotHandlers(snapshots, { runtime, log }),
     ...backupHandlers({ snapshots, media }),
     ...assuredRecoveryHandlers(snapshots, runtime),
     ...restoreHandlers(

@@ -3,13 +3,14 @@
  * sent in batches on a timer (or at once when a batch fills), retried when
  * the control plane cannot be reached. The queue is bounded so an agent cut
  * off for days does not grow without limit: the oldest events go first.
+ * Rewind point lists are not queued: only each scenario's latest matters.
  */
-import type { AgentEvents, AlertKind, ScenarioEvent } from '../scenario-runtime.js';
+import type { AgentEvents, AlertKind, RewindPoint, ScenarioEvent } from '../scenario-runtime.js';
 import { type ControlPlaneClient, type EventBatch, isTransient } from './control-plane-client.js';
 import { describeError, type Logger } from './logger.js';
 
 export interface EventReporterOptions {
-  client: Pick<ControlPlaneClient, 'postEvents'>;
+  client: Pick<ControlPlaneClient, 'postEvents' | 'postRewindPoints'>;
   log: Logger;
   flushMs?: number;
   batchSize?: number;
@@ -24,6 +25,8 @@ export class EventReporter implements AgentEvents {
   readonly #log: Logger;
   #events: ScenarioEvent[] = [];
   #alerts: Alert[] = [];
+  /** The latest unsent list per scenario. */
+  readonly #points = new Map<string, RewindPoint[]>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
   #absentLogged = false;
@@ -57,6 +60,11 @@ export class EventReporter implements AgentEvents {
     void this.flush();
   }
 
+  rewindPoints(scenarioId: string, points: RewindPoint[]): void {
+    this.#points.set(scenarioId, points);
+    void this.flush();
+  }
+
   /** Sends what is queued; one flush at a time, the next picks up what arrived meanwhile. */
   flush(): Promise<void> {
     this.#flushing ??= this.#send().finally(() => {
@@ -77,6 +85,33 @@ export class EventReporter implements AgentEvents {
   }
 
   async #send(): Promise<void> {
+    await this.#sendPoints();
+    await this.#sendEvents();
+  }
+
+  async #sendPoints(): Promise<void> {
+    for (const [scenarioId, points] of [...this.#points]) {
+      try {
+        await this.#client.postRewindPoints(scenarioId, points);
+      } catch (error) {
+        if (isTransient(error)) {
+          this.#log.warn('could not report rewind points; will retry', {
+            scenarioId,
+            error: describeError(error),
+          });
+          return;
+        }
+        this.#log.error('the control plane refused a list of rewind points; dropped', {
+          scenarioId,
+          error: describeError(error),
+        });
+      }
+      // A newer list that arrived meanwhile stays for the next flush.
+      if (this.#points.get(scenarioId) === points) this.#points.delete(scenarioId);
+    }
+  }
+
+  async #sendEvents(): Promise<void> {
     while (this.#events.length > 0 || this.#alerts.length > 0) {
       const events = this.#events.slice(0, this.#options.batchSize);
       // The events route takes at most 20 alerts per batch.

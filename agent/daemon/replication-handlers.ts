@@ -1,12 +1,15 @@
 /**
  * The handlers for the commands the replication engine and discovery
- * serve: start, stop, suspend, resume and discover. Each parses its
+ * serve: start, stop, suspend, resume, discover, and the rewind point and
+ * rewind of data rewind. Each parses its
  * arguments, checks the scenario involves this host (an agent acts only for
  * its own host), calls the injected engine, and keeps the status reporter's
  * list of running scenarios current.
  */
+
+import { RewindArgs, RewindPointArgs } from '../../core/agent-commands.js';
 import { TidemarkError } from '../../core/error-catalogue.js';
-import type { Scenario } from '../../core/scenario.js';
+import type { ReplicaSpec, Scenario } from '../../core/scenario.js';
 import { mergeEntities } from '../discovery/merge-entities.js';
 import type { DiscoverEntities, ReplicationRuntime } from '../scenario-runtime.js';
 import type { StoredAssignments } from './assignment-store.js';
@@ -22,18 +25,27 @@ export interface ReplicationHandlerDeps {
   assignments: Pick<StoredAssignments, 'save' | 'remove'>;
 }
 
-function requireRole(scenario: Scenario, self: string, role: 'any' | 'master', addressedTo?: string): void {
+const ROLE_NAMES = { any: 'master or replica', master: 'its master', replica: 'a replica' } as const;
+
+/** Refuses (AE0468) a command for a scenario in which this host has not the role; answers its replica spec, if any. */
+function requireRole(
+  scenario: Scenario,
+  self: string,
+  role: keyof typeof ROLE_NAMES,
+  addressedTo?: string,
+): ReplicaSpec {
   if (addressedTo !== undefined && addressedTo.toLowerCase() !== self.toLowerCase()) {
     throw new TidemarkError('AE0468', `the command is addressed to host ${addressedTo}, not to ${self}`);
   }
   // Host names are case-insensitive (the control plane stores them lower-cased).
   const me = self.toLowerCase();
   const isMaster = scenario.master.toLowerCase() === me;
-  const isReplica = scenario.replicas.some((replica) => replica.host.toLowerCase() === me);
-  if (isMaster || (role === 'any' && isReplica)) return;
+  const replica = scenario.replicas.find((r) => r.host.toLowerCase() === me);
+  if (replica && role !== 'master') return replica;
+  if (isMaster && role !== 'replica') return { host: self, directory: '/' };
   throw new TidemarkError(
     'AE0468',
-    `scenario ${scenario.id} does not name host ${self} as ${role === 'master' ? 'its master' : 'master or replica'}`,
+    `scenario ${scenario.id} does not name host ${self} as ${ROLE_NAMES[role]}`,
   );
 }
 
@@ -63,10 +75,28 @@ export function replicationHandlers(deps: ReplicationHandlerDeps): CommandHandle
       status.untrack(scenarioId);
       return { scenarioId, state: 'stopped' };
     },
-    suspend: async (raw) => {
+    suspend: async (raw, { log }) => {
       const { scenarioId } = ScenarioRefArgs.parse(raw);
       await runtime.suspend(scenarioId);
+      // Best effort: a suspend for a backup must not fail because the journal's disk is full.
+      await runtime
+        .createRewindPoint(scenarioId, 'suspend')
+        .catch((e: Error) => log.warn('no rewind point at the suspend', { scenarioId, error: e.message }));
       return { scenarioId, state: stateOf(scenarioId) };
+    },
+    rewind_point: async (raw, { self }) => {
+      const { scenario, label } = RewindPointArgs.parse(raw);
+      requireRole(scenario, self, 'replica');
+      return runtime.createRewindPoint(scenario.id, 'bookmark', label);
+    },
+    rewind: async (raw, { self }) => {
+      const { scenario, pointId } = RewindArgs.parse(raw);
+      const replica = requireRole(scenario, self, 'replica');
+      const output = await runtime.rewind(scenario, replica.directory, pointId);
+      // Stopped here by the rewind: not restarted after an agent restart either.
+      await assignments.remove(scenario.id);
+      status.untrack(scenario.id);
+      return output;
     },
     resume: async (raw) => {
       const { scenarioId } = ScenarioRefArgs.parse(raw);

@@ -13,17 +13,33 @@ import {
   type SnapshotOutput,
 } from '../../core/agent-commands.js';
 import { TidemarkError } from '../../core/error-catalogue.js';
+import type { ReplicationRuntime } from '../scenario-runtime.js';
 import type { SnapshotProvider } from '../snapshots/snapshot-provider.js';
 import type { CommandHandlers } from './dispatcher.js';
 import { asCatalogueFailure } from './engine-failure.js';
+import type { Logger } from './logger.js';
 
-export function snapshotHandlers(snapshots: SnapshotProvider): CommandHandlers {
+/** Where a backup's snapshot also leaves a rewind point (best effort: the backup never waits on it failing). */
+export interface SnapshotRewindPoints {
+  runtime: Pick<ReplicationRuntime, 'createRewindPoint'>;
+  log: Logger;
+}
+
+export function snapshotHandlers(
+  snapshots: SnapshotProvider,
+  points?: SnapshotRewindPoints,
+): CommandHandlers {
   return {
     snapshot: async (raw): Promise<SnapshotOutput> => {
       const { scenarioId, jobId } = SnapshotArgs.parse(raw);
       const info = await snapshots
         .take(scenarioId, `job ${jobId}`)
         .catch(asCatalogueFailure('AE0460', `snapshot of scenario ${scenarioId}`));
+      await points?.runtime
+        .createRewindPoint(scenarioId, 'backup', `job ${jobId}`)
+        .catch((e: Error) =>
+          points.log.warn('no rewind point at the snapshot', { scenarioId, error: e.message }),
+        );
       return { snapshotId: info.id, takenAt: info.createdAt, pauseMs: info.pauseMs ?? 0 };
     },
     release_snapshots: async (raw): Promise<ReleaseSnapshotsOutput> => {

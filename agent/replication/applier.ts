@@ -280,7 +280,7 @@ export class Applier {
             const overlap = Math.max(0, Math.min(r.data.length, st.size - r.offset));
             await this.hook((h) => h.beforeOverwrite(path, r.offset, overlap));
           }
-          await undo.beforeRange(path, r.offset, r.data.length);
+          await undo.beforeRange(tree, rel, r.offset, r.data.length);
         }
         if (!held) {
           await this.releaseHeldWrite();
@@ -301,7 +301,7 @@ export class Applier {
             throw new PathRefused(path, 'is a symlink, which a truncate cannot go through');
           // Growing too: a snapshot must learn the size the file had (an append arrives as grow, then write).
           if (r.size !== st.size) await this.hook((h) => h.beforeTruncate(path, r.size));
-          await undo.beforeRange(path, r.size, Math.max(0, st.size - r.size));
+          await undo.beforeRange(tree, rel, r.size, Math.max(0, st.size - r.size));
         }
         await tree.truncate(staging ?? rel, r.size);
         this.touched.add(staging ?? rel);
@@ -320,7 +320,7 @@ export class Applier {
         }
         if (!(await tree.lstat(rel))) return;
         await this.hook((h) => h.beforeAttributes(path));
-        await undo.beforeAttributes(path);
+        await undo.beforeAttributes(tree, rel);
         // A symlink here gets only owner and times, on the link itself (never its target).
         await this.setAttributes(rel, r);
         return;
@@ -329,7 +329,7 @@ export class Applier {
         const st = await tree.lstat(rel);
         if (st?.isDirectory()) return;
         if (st) await this.removeTree(rel);
-        await undo.beforeReplace(path);
+        await undo.beforeReplace(tree, rel);
         await tree.mkdirs(parentOf(rel));
         await tree.mkdir(rel, r.mode & 0o7777);
         this.touchedDirs.add(parentOf(rel));
@@ -380,10 +380,10 @@ export class Applier {
         const existing = await tree.lstat(toRel);
         if (existing) {
           await this.hook((h) => h.beforeRemove(to));
-          await undo.beforeReplace(to);
+          await undo.beforeReplace(tree, toRel);
           if (existing.isDirectory()) await this.removeTree(toRel);
         }
-        await undo.renamed(path, to);
+        await undo.renamed(rel, toRel);
         await tree.rename(rel, toRel, true);
         this.moveTouched(rel, toRel);
         return;
@@ -416,7 +416,7 @@ export class Applier {
     const path = this.tree.absolute(rel);
     const st = await this.tree.lstat(rel);
     if (st) await this.hook((h) => h.beforeRemove(path));
-    await this.o.undo.beforeReplace(path);
+    await this.o.undo.beforeReplace(this.tree, rel);
     if (st?.isDirectory()) await this.removeTree(rel);
     await this.tree.rename(prepared, rel, true);
   }
@@ -429,12 +429,12 @@ export class Applier {
     if (st.isDirectory()) {
       for (const name of await this.tree.readdir(rel)) await this.removeTree(`${rel}/${name}`);
       await this.hook((h) => h.beforeRemove(path));
-      await this.o.undo.beforeReplace(path);
+      await this.o.undo.beforeReplace(this.tree, rel);
       await this.tree.rmdir(rel).catch(ignoreMissing);
       return;
     }
     await this.hook((h) => h.beforeRemove(path));
-    await this.o.undo.beforeReplace(path);
+    await this.o.undo.beforeReplace(this.tree, rel);
     await this.tree.unlink(rel).catch(ignoreMissing);
   }
 

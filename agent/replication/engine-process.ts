@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   const events: AgentEvents = {
     event: (e) => say({ type: 'event', ...e }),
     alert: (scenarioId, kind, text) => say({ type: 'alert', scenarioId, kind, text }),
+    rewindPoints: (scenarioId, points) => say({ type: 'rewind-points', scenarioId, points }),
   };
   const engine = await ReplicationEngine.create({
     stateDir: config.stateDir,

@@ -7,15 +7,17 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
-import type { SendChecksumsOutput } from '../../core/agent-commands.js';
+import type { RewindOutput, SendChecksumsOutput } from '../../core/agent-commands.js';
 import { TidemarkError } from '../../core/error-catalogue.js';
 import type { Scenario } from '../../core/scenario.js';
+import { ContainedTree } from '../fs/contained-tree.js';
 import { isNoSpace } from '../fs/no-space.js';
 import type { ApplyGate, ReplicaWriteHook } from '../replica-write-hooks.js';
 import type {
   AgentEvents,
   ReplicationRuntime,
   RewindPoint,
+  RewindPointEvent,
   RootStatistics,
   ScenarioAssignment,
   ScenarioStatistics,
@@ -82,6 +84,8 @@ interface ReplicaSide {
   needsSyncFlag: boolean;
   /** Applying failed on a full or failing disk and nothing was acknowledged since (one alert per spell). */
   applyFailing?: boolean;
+  /** Takes the automatic rewind points (scenario option rewindIntervalMinutes). */
+  pointTimer?: NodeJS.Timeout;
 }
 
 /** Errors of the disk rather than of the record: the record is sound and the master resends it. */
@@ -288,8 +292,7 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
       return;
     }
     const dir = join(this.dirOf(s.id), 'replica');
-    const undo = new UndoJournal(join(dir, 'undo'), s.id);
-    await undo.open();
+    const undo = await this.openUndo(s);
     const applier = new Applier({
       roots: s.roots,
       directory,
@@ -312,7 +315,40 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
         () => true,
         () => false,
       ),
+      pointTimer: this.scheduleRewindPoints(s),
     });
+    this.o.events.rewindPoints(s.id, undo.listPoints());
+  }
+
+  private async openUndo(s: Scenario): Promise<UndoJournal> {
+    const undo = new UndoJournal(join(this.dirOf(s.id), 'replica', 'undo'), s.id, {
+      maxBytes: s.options.rewindJournalBytes,
+      onDropped: (points) => {
+        const text = `${points.length} rewind point(s) fell off the undo journal (oldest now ${undo.listPoints()[0]?.createdAt ?? 'none'}); raise rewindJournalBytes to keep more`;
+        this.emit(s.id, 'SR00152', text);
+        this.o.events.alert(s.id, 'rewind_points_dropped', `scenario ${s.name}: ${text}`);
+        this.o.events.rewindPoints(s.id, undo.listPoints());
+      },
+    });
+    await undo.open();
+    return undo;
+  }
+
+  /**
+   * Every rewindIntervalMinutes a point, unless nothing changed since the
+   * last one (it would be the same state). The first comes one interval
+   * after the start, so a new scenario's first synchronization is not journaled.
+   */
+  private scheduleRewindPoints(s: Scenario): NodeJS.Timeout | undefined {
+    const minutes = s.options.rewindIntervalMinutes;
+    if (minutes <= 0) return undefined;
+    const timer = setInterval(() => {
+      const side = this.replicas.get(s.id);
+      if (!side || (side.undo.active && !side.undo.changedSinceLastPoint)) return;
+      this.createRewindPoint(s.id, 'scheduled').catch((e: Error) => this.emit(s.id, 'SR00153', e.message));
+    }, minutes * 60_000);
+    timer.unref();
+    return timer;
   }
 
   private async listen(host: string, port: number): Promise<void> {
@@ -455,29 +491,47 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
     this.emit(scenarioId, 'SR00121');
   }
 
-  async createRewindPoint(scenarioId: string, label?: string): Promise<RewindPoint> {
+  async createRewindPoint(scenarioId: string, event: RewindPointEvent, label?: string): Promise<RewindPoint> {
     const side = this.replicaOf(scenarioId);
     const gate = await this.pause(scenarioId);
     try {
-      const point = await side.undo.createPoint(label);
-      this.emit(scenarioId, 'SR00150', point.id);
+      const point = await side.undo.createPoint(event, label);
+      this.emit(scenarioId, 'SR00150', `${point.id} (${event}${label ? `: ${label}` : ''})`);
+      this.o.events.rewindPoints(scenarioId, side.undo.listPoints());
       return point;
     } finally {
       gate.release();
     }
   }
 
-  /** Rolls the replica back; it then differs from the master, so the next connection resynchronizes. */
-  async rewind(scenarioId: string, rewindPointId: string): Promise<void> {
-    const side = this.replicaOf(scenarioId);
-    const gate = await this.pause(scenarioId);
+  /**
+   * Stops the scenario here, then rolls the replica back. The replica then
+   * differs from the master, so the next start synchronizes (the master's
+   * newer data flows again unless the master is first resynchronized from here).
+   */
+  async rewind(scenario: Scenario, directory: string, rewindPointId: string): Promise<RewindOutput> {
+    if (this.replicas.has(scenario.id) || this.masters.has(scenario.id)) await this.stop(scenario.id);
+    const undo = await this.openUndo(scenario);
+    const tree = await ContainedTree.open(directory);
     try {
-      await side.undo.rewind(rewindPointId);
-      side.needsSyncFlag = true;
-      await writeFile(side.flagFile, '1');
-      this.emit(scenarioId, 'SR00151', rewindPointId);
+      if (!undo.listPoints().some((p) => p.id === rewindPointId))
+        throw new TidemarkError(
+          'AE0475',
+          `rewind point ${rewindPointId} is not in the replica's undo journal of scenario ${scenario.name} (it fell off, or was rewound past)`,
+        );
+      const dir = join(this.dirOf(scenario.id), 'replica');
+      await writeFile(join(dir, 'needs-sync'), '1');
+      const report = await undo.rewind(rewindPointId, tree);
+      this.emit(
+        scenario.id,
+        'SR00151',
+        `${rewindPointId}: ${report.entriesUndone} changes undone on ${report.pathsChanged} paths`,
+      );
+      this.o.events.rewindPoints(scenario.id, undo.listPoints());
+      return report;
     } finally {
-      gate.release();
+      tree.close();
+      await undo.close();
     }
   }
 
@@ -572,8 +626,10 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
     const r = this.replicas.get(scenarioId);
     if (r) {
       this.replicas.delete(scenarioId);
+      clearInterval(r.pointTimer);
       r.socket?.destroy();
       await r.applier.close();
+      await r.undo.close();
     }
     this.emit(scenarioId, 'SR00101');
   }

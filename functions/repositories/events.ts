@@ -3,11 +3,11 @@
  * atomic ADD on the scenario's event counter, so numbers are unique and
  * increasing even when several agents post at once.
  */
-import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ScenarioEventRecord } from '../../core/event.js';
 import { catalogKeys, withoutKeys } from '../../core/table.js';
 import { queryPage } from './partition-query.js';
-import { db, tableName } from './table.js';
+import { db, tableName, writeAll } from './table.js';
 
 export type NewEvent = Omit<ScenarioEventRecord, 'sequence'>;
 
@@ -32,17 +32,11 @@ export async function appendEvents(
   const records = events.map((event, i) =>
     ScenarioEventRecord.parse({ ...event, scenarioId, sequence: first + i }),
   );
-  for (let i = 0; i < records.length; i += 25) {
-    let request: Record<string, Array<{ PutRequest: { Item: Record<string, unknown> } }>> | undefined = {
-      [tableName()]: records.slice(i, i + 25).map((record) => ({
-        PutRequest: { Item: { ...catalogKeys.event(scenarioId, record.sequence), ...record } },
-      })),
-    };
-    while (request && Object.keys(request).length > 0) {
-      const result = await db().send(new BatchWriteCommand({ RequestItems: request }));
-      request = result.UnprocessedItems as typeof request;
-    }
-  }
+  await writeAll(
+    records.map((record) => ({
+      PutRequest: { Item: { ...catalogKeys.event(scenarioId, record.sequence), ...record } },
+    })),
+  );
   return records;
 }
 

@@ -1,9 +1,25 @@
 /** The table name and document client every repository uses. */
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { clients } from '../../core/aws-clients.js';
 import { ENV, requireEnv } from '../../core/environment.js';
 
 export const tableName = () => requireEnv(ENV.tableName);
 export const db = () => clients.dynamo();
+
+export type WriteRequest =
+  | { PutRequest: { Item: Record<string, unknown> } }
+  | { DeleteRequest: { Key: Record<string, unknown> } };
+
+/** Puts and deletes in batches of 25, resending what DynamoDB leaves unprocessed. */
+export async function writeAll(writes: readonly WriteRequest[]): Promise<void> {
+  for (let i = 0; i < writes.length; i += 25) {
+    let request: Record<string, WriteRequest[]> | undefined = { [tableName()]: writes.slice(i, i + 25) };
+    while (request && Object.keys(request).length > 0) {
+      const result = await db().send(new BatchWriteCommand({ RequestItems: request }));
+      request = result.UnprocessedItems as typeof request;
+    }
+  }
+}
 
 /** True when a DynamoDB write was refused by its condition (or a transaction's). */
 export function isConditionFailure(error: unknown): boolean {

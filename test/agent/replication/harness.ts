@@ -14,6 +14,7 @@ import {
   type TlsMaterial,
 } from '../../../agent/tls/certificates.js';
 import { clientOptions } from '../../../agent/tls/peer-identity.js';
+import type { RewindPoint } from '../../../core/rewind-point.js';
 import { type Scenario, ScenarioOptions } from '../../../core/scenario.js';
 
 export class Recorder implements AgentEvents {
@@ -24,6 +25,11 @@ export class Recorder implements AgentEvents {
   }
   alert(scenarioId: string, kind: string, text: string): void {
     this.alerts.push({ scenarioId, kind, text });
+  }
+  /** The latest list of rewind points reported per scenario. */
+  points = new Map<string, RewindPoint[]>();
+  rewindPoints(scenarioId: string, points: RewindPoint[]): void {
+    this.points.set(scenarioId, points);
   }
   ids(): string[] {
     return this.events.map((e) => e.eventId);

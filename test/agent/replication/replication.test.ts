@@ -123,12 +123,13 @@ describe('replication master → replica over mutual TLS on loopback', () => {
     const target = replicaPathOf(scenario.replicas[0] as { host: string; directory: string }, root);
     await writeFile(join(root, 'doc'), 'version one');
     await converged(root, target);
-    const point = await pair.replica.createRewindPoint(scenario.id, 'before edit');
+    const point = await pair.replica.createRewindPoint(scenario.id, 'bookmark', 'before edit');
     await writeFile(join(root, 'doc'), 'version two, longer');
     await writeFile(join(root, 'new-file'), 'created after the point');
     await converged(root, target);
     await pair.replica.suspend(scenario.id);
-    await pair.replica.rewind(scenario.id, point.id);
+    const report = await pair.replica.rewind(scenario, scenario.replicas[0]?.directory ?? '', point.id);
+    expect(report.paths).toEqual(['/doc', '/new-file'].map((p) => join(root, p)));
     expect(await readFile(join(target, 'doc'), 'utf8')).toBe('version one');
     await expect(readFile(join(target, 'new-file'))).rejects.toThrow();
   }, 30_000);
