@@ -10,6 +10,7 @@ import { registerCredentials } from './commands/credentials.js';
 import { registerHosts } from './commands/hosts.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerReports } from './commands/reports.js';
+import { registerRewind } from './commands/rewind.js';
 import { registerScenarios } from './commands/scenarios.js';
 
 export function buildProgram(): Command {
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerHosts(program);
   registerCredentials(program);
   registerScenarios(program);
+  registerRewind(program);
   registerJobs(program);
   registerCatalog(program);
   registerReports(program);

@@ -20,6 +20,10 @@ export const RewindPoint = z.object({
 });
 export type RewindPoint = z.infer<typeof RewindPoint>;
 
+/** A point as the catalog lists it: with the replica host whose journal holds it. */
+export const CatalogRewindPoint = RewindPoint.extend({ host: z.string().min(1) });
+export type CatalogRewindPoint = z.infer<typeof CatalogRewindPoint>;
+
 /** A journal holds at most this many points (agent/replication/undo-journal.ts MAX_POINTS). */
 export const MAX_REWIND_POINTS = 1000;
 

@@ -9,6 +9,7 @@ import { MediaCredentials, MediaCredentialsRequest } from '../../core/agent-comm
 import type { Access } from '../../core/principal.js';
 import { CREDENTIAL_ROUTES } from './credentials/routes.js';
 import { JOB_ROUTES } from './jobs/routes.js';
+import { REWIND_ROUTES } from './rewind/routes.js';
 import { SCENARIO_ROUTES } from './scenarios/routes.js';
 import { CATALOG_ROUTES } from './sessions/catalog-routes.js';
 
@@ -95,6 +96,7 @@ export const ROUTES: readonly Route[] = [
   },
   ...CREDENTIAL_ROUTES,
   ...SCENARIO_ROUTES,
+  ...REWIND_ROUTES,
   ...JOB_ROUTES,
   ...CATALOG_ROUTES,
 ];

@@ -43,6 +43,28 @@ function peersOf(self: Host, hosts: ScenarioHosts): PeerAddress[] {
   return others.flatMap((peer) => peerOf(peer) ?? []);
 }
 
+/** What agents get of a scenario: its definition; other hosts' reports are none of their business. */
+export function definitionOf(scenario: ScenarioView) {
+  const { reports: _reports, ...definition } = scenario;
+  return definition;
+}
+
+/** Writes one command of `kind` for a host, with `args`; answers what was written. */
+export async function sendCommand(
+  scenario: ScenarioView,
+  host: Host,
+  kind: CommandKind,
+  args: Record<string, unknown>,
+) {
+  const command = await createCommand({
+    hostId: host.id,
+    kind,
+    args,
+    timeoutSeconds: scenario.options.agentTimeoutSeconds,
+  });
+  return { id: command.id, hostId: host.id, host: host.name, kind };
+}
+
 /** Writes `kind` for each target host; returns what was written. */
 export async function sendScenarioCommands(
   scenario: ScenarioView,
@@ -50,21 +72,14 @@ export async function sendScenarioCommands(
   kind: Extract<CommandKind, 'start' | 'stop' | 'discover'>,
   targets: readonly Host[],
 ) {
-  // Agents get the definition only; other hosts' reports are none of their business.
-  const { reports: _reports, ...definition } = scenario;
-  const assignments = targets.map((host) => ({
-    host,
-    args: { scenario: definition, self: host.name, peers: peersOf(host, hosts) },
-  }));
+  const definition = definitionOf(scenario);
   return Promise.all(
-    assignments.map(async ({ host, args }) => {
-      const command = await createCommand({
-        hostId: host.id,
-        kind,
-        args,
-        timeoutSeconds: scenario.options.agentTimeoutSeconds,
-      });
-      return { id: command.id, hostId: host.id, host: host.name, kind };
-    }),
+    targets.map((host) =>
+      sendCommand(scenario, host, kind, {
+        scenario: definition,
+        self: host.name,
+        peers: peersOf(host, hosts),
+      }),
+    ),
   );
 }
