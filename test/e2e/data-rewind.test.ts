@@ -29,8 +29,7 @@ afterAll(async () => {
   await e2e?.stop();
 });
 
-const points = async () =>
-  (await e2e.json<{ points: Point[] }>(['rewind', 'points', DEMO_SCENARIO])).points;
+const points = async () => (await e2e.json<{ points: Point[] }>(['rewind', 'points', DEMO_SCENARIO])).points;
 
 describe('data rewind through the CLI, with real agents', () => {
   it('takes rewind points at a backup’s suspend and snapshot', async () => {
