@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -124,5 +124,37 @@ describe.skipIf(!CHROMIUM)('console: back up and restore from the browser', () =
     expect(await treeHashes(path.join(target, demo.masterData))).toEqual({
       'reports/q3/summary.csv': atBackup['reports/q3/summary.csv'],
     });
+  });
+
+  // Last: the rewind leaves the scenario stopped.
+  it('takes a bookmark and rewinds the replica past replicated damage from the console', async () => {
+    const replicaData = path.join(demo.replicaDirectory, demo.masterData);
+    const ledger = path.join(demo.masterData, 'ledger.txt');
+    await writeFile(ledger, 'balance: 100\n');
+    await until('the ledger on the replica', 30, async () =>
+      (await readFile(path.join(demo.replicaDirectory, ledger), 'utf8').catch(() => '')) === 'balance: 100\n'
+        ? true
+        : undefined,
+    );
+    const before = await treeHashes(replicaData);
+
+    await page.getByRole('link', { name: 'Scenarios' }).click();
+    await page.getByRole('link', { name: 'rewind points' }).click();
+    await page.getByLabel('bookmark label').fill('before the damage');
+    await page.getByRole('button', { name: 'Take bookmark' }).click();
+    const row = page.getByRole('row', { name: /before the damage/ });
+    await row.waitFor({ timeout: 20_000 });
+
+    await writeFile(ledger, 'ENCRYPTED GARBAGE\n');
+    await until('the damage on the replica', 30, async () =>
+      (await readFile(path.join(demo.replicaDirectory, ledger), 'utf8').catch(() => '')) ===
+      'ENCRYPTED GARBAGE\n'
+        ? true
+        : undefined,
+    );
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Rewind…' }).click();
+    await page.getByText(/^Rewound: \d+ changes undone/).waitFor({ timeout: 30_000 });
+    expect(await treeHashes(replicaData)).toEqual(before);
   });
 });

@@ -133,6 +133,8 @@ function attackOn(route: (typeof ROUTES)[number]): { path: string; body?: unknow
     'PATCH /scenarios/{scenarioId}': { options: { agentTimeoutSeconds: 90 } },
     'POST /jobs': { kind: 'backup', scenarios: [scenarios.B.name] },
     'POST /credentials': { name: 'into-b', role: 'admin', hosts: ['a-master', 'b-master'] },
+    'POST /scenarios/{scenarioId}/rewind-points': { label: 'into b' },
+    'POST /scenarios/{scenarioId}/rewind': { point: 'any-point' },
   };
   return { path: url, body: bodies[`${route.method} ${route.path}`] };
 }

@@ -9,6 +9,8 @@ describe('error catalogue', () => {
     expected.push('AE0473');
     // Nor this: the agent stopped (killed, crashed) before a command finished (docs/agent.md).
     expected.push('AE0474');
+    // Nor this: a rewind to a point the replica's undo journal does not hold (docs/api.md, data rewind).
+    expected.push('AE0475');
     expect(Object.keys(ERROR_CATALOGUE).sort()).toEqual(expected.sort());
     for (const entry of Object.values(ERROR_CATALOGUE)) {
       expect(entry.template.length).toBeGreaterThan(10);

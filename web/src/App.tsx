@@ -7,6 +7,7 @@ import { hashOf, NAV, parseView, type View } from './route.js';
 import { HostsView } from './views/HostsView.js';
 import { JobActivityView } from './views/JobActivityView.js';
 import { JobsView } from './views/JobsView.js';
+import { RewindView } from './views/RewindView.js';
 import { RestoreView } from './views/restore/RestoreView.js';
 import { ScenarioEventsView } from './views/ScenarioEventsView.js';
 import { ScenariosView } from './views/ScenariosView.js';
@@ -82,7 +83,7 @@ export function App(props: { tokens: TokenKeeper }) {
 }
 
 function navActive(view: View, name: View['name']): boolean {
-  if (view.name === 'events') return name === 'scenarios';
+  if (view.name === 'events' || view.name === 'rewind') return name === 'scenarios';
   if (view.name === 'activity') return name === 'jobs';
   return view.name === name;
 }
@@ -96,6 +97,8 @@ function CurrentView(props: { view: View }) {
       return <ScenariosView />;
     case 'events':
       return <ScenarioEventsView key={view.scenarioId} scenarioId={view.scenarioId} />;
+    case 'rewind':
+      return <RewindView key={view.scenarioId} scenarioId={view.scenarioId} />;
     case 'jobs':
       return <JobsView />;
     case 'activity':

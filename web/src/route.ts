@@ -6,6 +6,7 @@ export type View =
   | { name: 'hosts' }
   | { name: 'scenarios' }
   | { name: 'events'; scenarioId: string }
+  | { name: 'rewind'; scenarioId: string }
   | { name: 'jobs' }
   | { name: 'activity'; jobId: string }
   | { name: 'sessions' }
@@ -33,6 +34,7 @@ export function parseView(hash: string): View {
     });
   const [head, id, tail] = parts;
   if (head === 'scenarios' && id && tail === 'events') return { name: 'events', scenarioId: id };
+  if (head === 'scenarios' && id && tail === 'rewind') return { name: 'rewind', scenarioId: id };
   if (head === 'jobs' && id) return { name: 'activity', jobId: id };
   if (
     head === 'hosts' ||
@@ -50,6 +52,8 @@ export function hashOf(view: View): string {
   switch (view.name) {
     case 'events':
       return `#/scenarios/${encodeURIComponent(view.scenarioId)}/events`;
+    case 'rewind':
+      return `#/scenarios/${encodeURIComponent(view.scenarioId)}/rewind`;
     case 'activity':
       return `#/jobs/${encodeURIComponent(view.jobId)}`;
     default:

@@ -56,7 +56,8 @@ export function ScenariosView() {
                   action={() => api.post(`/scenarios/${segment(scenario.id)}/stop`)}
                   onDone={scenarios.reload}
                 />
-                <a href={hashOf({ name: 'events', scenarioId: scenario.id })}>events</a>
+                <a href={hashOf({ name: 'events', scenarioId: scenario.id })}>events</a>{' '}
+                <a href={hashOf({ name: 'rewind', scenarioId: scenario.id })}>rewind points</a>
               </td>
             </tr>
           );
