@@ -125,6 +125,8 @@ export const RewindOutput = z.object({
   pathsChanged: z.number().int().min(0),
   /** The first changed master paths, sorted. */
   paths: z.array(z.string()),
+  /** What the rewind could not vouch for (the agent stopped uncleanly after the point). */
+  warnings: z.array(z.string()).default([]),
 });
 export type RewindOutput = z.infer<typeof RewindOutput>;
 

@@ -158,13 +158,15 @@ export class Applier {
   }
 
   /**
-   * Makes every applied change durable; called before acknowledging. Files
-   * and directories are synced side by side (the thread pool overlaps them),
+   * Makes every applied change durable; called before acknowledging. The
+   * undo journal's entries first, then files and directories side by side (the thread pool overlaps them),
    * then the applied sequence number. A failed sync must not be
    * acknowledged: the error ends the stream, and the master resends.
    */
   async flush(): Promise<void> {
     await this.releaseHeldWrite();
+    // The before-images first: a change must never be durable without its image.
+    await this.o.undo.sync();
     const files = [...this.touched];
     const dirs = [...this.touchedDirs];
     this.touched.clear();

@@ -9,17 +9,23 @@
  *   symlink out of the folder than apply can.
  * - Bounded: past `maxBytes` (or MAX_REWIND_POINTS points) the oldest segments go,
  *   and `onDropped` is told which points fell off.
- * - Write-ahead: each entry is on disk (fdatasync) before apply changes the
- *   bytes it describes, so a crash never leaves a change without its image.
+ * - Durable with the changes: entries are written before apply changes the
+ *   bytes they describe and fdatasynced by `sync()`, which the applier calls
+ *   before it makes its changes durable and acknowledges them (one sync a
+ *   batch: one per entry cut small-file apply from 6,600 to 1,060 files/s).
+ *   A crash can therefore lose the images of the last unacknowledged
+ *   changes while some of those changes reached the disk: a journal not
+ *   closed cleanly gets a `gap` entry at its next open, and a rewind across
+ *   it says so in its warnings.
  *
  * Segment file `segments/<n>.seg`: entries of u32 headerLength | JSON header |
  * u32 dataLength | data; the first entry is the point.
  */
 
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open, readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { RewindOutput } from '../../core/agent-commands.js';
 import { MAX_REWIND_POINTS } from '../../core/rewind-point.js';
@@ -37,7 +43,9 @@ type UndoOp =
   | { op: 'file'; path: string; mode: number; uid: number; gid: number; mtimeMs: number }
   /** A directory's attributes (mtimeMs -1: a directory that was removed, whose times follow its children). */
   | { op: 'attrs'; path: string; mode: number; uid: number; gid: number; mtimeMs: number; dir: boolean }
-  | { op: 'renamed'; from: string; to: string };
+  | { op: 'renamed'; from: string; to: string }
+  /** The journal was not closed cleanly before this: images of the changes just before `at` may be missing. */
+  | { op: 'gap'; at: string };
 
 interface Entry {
   header: UndoOp;
@@ -59,6 +67,8 @@ export interface UndoJournalOptions {
 }
 
 const REPORTED_PATHS = 100;
+/** Files up to this size are read for their image in synchronous calls. */
+const SMALL_FILE = 64 * 1024;
 const DEFAULT_MAX_BYTES = 1024 ** 3;
 
 export class UndoJournal {
@@ -66,6 +76,8 @@ export class UndoJournal {
   private readonly dir: string;
   private fd: FileHandle | undefined;
   private next = 1;
+  /** Entries written since the last sync. */
+  private dirty = false;
 
   constructor(
     dir: string,
@@ -73,7 +85,10 @@ export class UndoJournal {
     private readonly options: UndoJournalOptions = {},
   ) {
     this.dir = join(dir, 'segments');
+    this.cleanMarker = join(dir, 'closed-cleanly');
   }
+
+  private readonly cleanMarker: string;
 
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
@@ -95,6 +110,21 @@ export class UndoJournal {
       this.segments.push({ file, point: this.pointOf(first), bytes: end });
       this.next = Number.parseInt(name, 10) + 1;
     }
+    const clean = await rm(this.cleanMarker).then(
+      () => true,
+      () => false,
+    );
+    if (!clean && this.active) {
+      await this.append({ op: 'gap', at: new Date().toISOString() });
+      await this.sync();
+    }
+  }
+
+  /** Makes every entry written so far durable; the applier calls it before its own flush. */
+  async sync(): Promise<void> {
+    if (!this.dirty || !this.fd) return;
+    this.dirty = false;
+    await this.fd.datasync();
   }
 
   get active(): boolean {
@@ -131,6 +161,7 @@ export class UndoJournal {
     this.segments.push(segment);
     try {
       await this.append({ op: 'point', id: point.id, createdAt: point.createdAt, event, label });
+      await this.sync();
       await syncDirectory(this.dir);
     } catch (error) {
       this.segments.pop();
@@ -167,8 +198,11 @@ export class UndoJournal {
     if (!st) return this.append({ op: 'absent', path });
     const owner = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
     if (st.isFile()) {
-      const fd = await tree.openFile(path, constants.O_RDONLY);
-      const data = await fd.readFile().finally(() => fd.close());
+      // Small files in synchronous calls (as the applier reads them); large ones through the thread pool.
+      const small = await tree.readFileSmall(path, (s) => s.isFile() && s.size <= SMALL_FILE);
+      const data =
+        small.data ??
+        (await tree.openFile(path, constants.O_RDONLY).then((fd) => fd.readFile().finally(() => fd.close())));
       return this.append({ op: 'file', path, ...owner, mtimeMs: st.mtimeMs }, data);
     }
     // A directory comes back (its entries have their own images); a symlink the master sends again.
@@ -198,10 +232,17 @@ export class UndoJournal {
     await this.closeSegment();
     const later = this.segments.slice(at);
     const changed = new Set<string>();
+    const warnings: string[] = [];
     let undone = 0;
     for (const segment of [...later].reverse()) {
       const entries = (await readEntries(segment.file)).slice(1);
       for (const entry of entries.reverse()) {
+        if (entry.header.op === 'gap') {
+          warnings.push(
+            `the replica's agent stopped without closing the journal before ${entry.header.at}; changes it applied in its last moments before may not be undone`,
+          );
+          continue;
+        }
         await undo(tree, entry);
         for (const p of pathsOf(entry.header)) changed.add(`/${p}`);
         undone++;
@@ -218,11 +259,16 @@ export class UndoJournal {
       entriesUndone: undone,
       pathsChanged: changed.size,
       paths: [...changed].sort().slice(0, REPORTED_PATHS),
+      warnings,
     };
   }
 
+  /** Syncs and closes, and notes the clean close (its absence at the next open is a gap). */
   async close(): Promise<void> {
+    await this.sync();
     await this.closeSegment();
+    // A full disk here only costs a gap at the next open: the conservative outcome.
+    await writeFile(this.cleanMarker, '', { mode: 0o600 }).catch(() => undefined);
   }
 
   private pointOf(h: Extract<UndoOp, { op: 'point' }>): RewindPoint {
@@ -236,6 +282,7 @@ export class UndoJournal {
   }
 
   private async closeSegment(): Promise<void> {
+    await this.sync();
     const fd = this.fd;
     this.fd = undefined;
     await fd?.close();
@@ -247,8 +294,9 @@ export class UndoJournal {
     this.fd ??= await open(segment.file, constants.O_WRONLY | constants.O_APPEND);
     const buf = encodeEntry(header, data);
     try {
-      await writeAll(this.fd, buf);
-      await this.fd.datasync();
+      // Synchronous: a write to cached pages takes microseconds, the thread-pool trip ~40 µs an entry.
+      for (let o = 0; o < buf.length; ) o += writeSync(this.fd.fd, buf, o, buf.length - o);
+      this.dirty = true;
     } catch (e) {
       // A full disk: cut the torn entry off, or every entry after it would be unreadable.
       await truncate(segment.file, segment.bytes).catch(() => undefined);
@@ -316,7 +364,7 @@ async function readEntries(file: string): Promise<Entry[]> {
 }
 
 function pathsOf(h: UndoOp): string[] {
-  if (h.op === 'point') return [];
+  if (h.op === 'point' || h.op === 'gap') return [];
   if (h.op === 'renamed') return [h.from, h.to];
   return [h.path];
 }
@@ -330,6 +378,7 @@ const parentOf = (relative: string) => {
 async function undo(tree: ContainedTree, { header: h, data }: Entry): Promise<void> {
   switch (h.op) {
     case 'point':
+    case 'gap':
       return;
     case 'range': {
       const st = await tree.lstat(h.path);

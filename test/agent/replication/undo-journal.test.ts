@@ -143,6 +143,22 @@ describe('undo journal', () => {
     expect(await file('f')).toBe('before');
   });
 
+  it('marks a journal that was not closed cleanly, and a rewind across it warns', async () => {
+    await apply(put('f', 'before'));
+    const point = await journal.createPoint('scheduled');
+    await apply(put('f', 'after'));
+    // A crash: the applier and journal are dropped without a close (their descriptors just go).
+    await openPair();
+    const report = await rewindTo(point);
+    expect(await file('f')).toBe('before');
+    expect(report.warnings).toEqual([expect.stringMatching(/stopped without closing the journal/)]);
+    // A clean close and open adds no gap.
+    await journal.close();
+    await openPair();
+    await apply(put('f', 'again'));
+    expect((await rewindTo(point)).warnings).toEqual([]);
+  });
+
   it('drops the oldest points past its byte bound and says which', async () => {
     await applier.close();
     await journal.close();
