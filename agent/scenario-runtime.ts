@@ -42,6 +42,7 @@ export type AlertKind =
   | 'queue_overflow'
   | 'disk_full'
   | 'rewind_points_dropped'
+  | 'master_lost'
   | 'significant_info';
 
 export interface RootStatistics {

@@ -1,7 +1,7 @@
 /**
  * Alerts: what an operator is told about without asking. Jobs raise one per
  * result; agents raise lost_connection,
- * queue_overflow, disk_full, rewind_points_dropped and significant_info.
+ * queue_overflow, disk_full, rewind_points_dropped, master_lost and significant_info.
  */
 import { z } from 'zod';
 import type { JobResult } from './workflow-input.js';
@@ -15,6 +15,7 @@ export const AlertKind = z.enum([
   'queue_overflow',
   'disk_full',
   'rewind_points_dropped',
+  'master_lost',
   'significant_info',
 ]);
 export type AlertKind = z.infer<typeof AlertKind>;

@@ -30,6 +30,7 @@ export const AgentAlertKind = z.enum([
   'queue_overflow',
   'disk_full',
   'rewind_points_dropped',
+  'master_lost',
   'significant_info',
 ]);
 

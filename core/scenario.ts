@@ -63,6 +63,10 @@ export const ScenarioOptions = z.strictObject({
     .int()
     .min(1024 * 1024)
     .default(1024 ** 3),
+  /** The master sends the replica a frame at least this often; the replica's is-alive check counts in these. */
+  masterCheckSeconds: z.number().int().min(1).max(3600).default(10),
+  /** Intervals of silence after which the replica reports its master lost (alert master_lost). */
+  masterCheckMisses: z.number().int().min(1).max(100).default(3),
 });
 export type ScenarioOptions = z.infer<typeof ScenarioOptions>;
 
@@ -211,6 +215,8 @@ export const ScenarioOptionsPatch = z.strictObject({
     .int()
     .min(1024 * 1024)
     .optional(),
+  masterCheckSeconds: z.number().int().min(1).max(3600).optional(),
+  masterCheckMisses: z.number().int().min(1).max(100).optional(),
 });
 
 export const UpdateScenarioRequest = z.strictObject({

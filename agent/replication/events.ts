@@ -29,6 +29,8 @@ export const REPLICATION_EVENTS = {
   SR00151: { severity: 'info', text: 'Replica rewound to a rewind point' },
   SR00152: { severity: 'warning', text: 'Rewind points fell off the undo journal' },
   SR00153: { severity: 'warning', text: 'An automatic rewind point could not be taken' },
+  SR00180: { severity: 'error', text: 'The master is lost: nothing heard from it' },
+  SR00181: { severity: 'info', text: 'The master is heard from again' },
   SR00160: { severity: 'error', text: 'Refused a peer or a record' },
   SR00170: { severity: 'error', text: 'Replication engine error' },
 } as const satisfies Record<string, { severity: EventSeverity; text: string }>;

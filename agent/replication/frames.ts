@@ -23,6 +23,8 @@ export const FrameType = {
   syncHashesPart: 13,
   /** Entries of the replica's tree (a streamed syncList); syncListReply ends them. */
   syncListPart: 14,
+  /** The master is alive and has nothing to send (master-watch.ts); no payload, no answer. */
+  ping: 15,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 

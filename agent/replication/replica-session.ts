@@ -30,6 +30,8 @@ export interface ReplicaScenario {
   onError(e: Error): void;
   /** Told after each ack, and after a sync ends: what was refused before has been applied since. */
   acked?(): void;
+  /** Told whenever bytes arrive from the master (the is-alive check). */
+  heard?(): void;
 }
 
 const ACK_EVERY = 512;
@@ -86,6 +88,8 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
     }
   };
   const handle = async (frame: Frame) => {
+    // Frames read before a slow apply paused the socket still show the master alive.
+    scenario.heard?.();
     switch (frame.type) {
       case FrameType.record:
       case FrameType.syncRecord: {
@@ -151,6 +155,8 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
         scenario.acked?.();
         return;
       }
+      case FrameType.ping:
+        return;
       default:
         throw new TidemarkError('AE0468', `unexpected frame type ${frame.type} from the master`);
     }
@@ -173,6 +179,7 @@ export function serveMaster(socket: TLSSocket, scenario: ReplicaScenario, first:
     if (queue.length > 0 && !socket.destroyed) void pump();
   };
   socket.on('data', (chunk: Buffer) => {
+    scenario.heard?.();
     try {
       queue.push(...reader.push(chunk));
     } catch (e) {

@@ -32,6 +32,7 @@ import { REPLICATION_EVENTS, type ReplicationEventId } from './events.js';
 import { encodeFrame, FrameReader, FrameType } from './frames.js';
 import type { FileChecksum } from './master-checksums.js';
 import { MasterFiles } from './master-files.js';
+import { MasterWatch } from './master-watch.js';
 import { serveMaster } from './replica-session.js';
 import { Sender } from './sender.js';
 import { SignatureStore } from './signature-store.js';
@@ -86,6 +87,8 @@ interface ReplicaSide {
   applyFailing?: boolean;
   /** Takes the automatic rewind points (scenario option rewindIntervalMinutes). */
   pointTimer?: NodeJS.Timeout;
+  /** The is-alive check of the master (scenario options masterCheckSeconds, masterCheckMisses). */
+  watch: MasterWatch;
 }
 
 /** Errors of the disk rather than of the record: the record is sound and the master resends it. */
@@ -226,6 +229,7 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
         },
         onCaughtUp: () => this.emit(s.id, 'SR00131', c.host),
         onRefused: (m) => this.emit(s.id, 'SR00160', m),
+        pingSeconds: s.options.masterCheckSeconds,
         onBytesSent: (n) => {
           const st = firstRoot();
           if (st) st.bytesSent += n;
@@ -316,8 +320,28 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
         () => false,
       ),
       pointTimer: this.scheduleRewindPoints(s),
+      watch: this.watchMaster(s),
     });
     this.o.events.rewindPoints(s.id, undo.listPoints());
+  }
+
+  private watchMaster(s: Scenario): MasterWatch {
+    const watch = new MasterWatch({
+      intervalSeconds: s.options.masterCheckSeconds,
+      misses: s.options.masterCheckMisses,
+      held: () => {
+        const side = this.replicas.get(s.id);
+        return side !== undefined && (side.suspended || side.holds > 0);
+      },
+      onLost: (silent) => {
+        const text = `nothing heard from master ${s.master} for ${silent} s (${s.options.masterCheckMisses} checks of ${s.options.masterCheckSeconds} s)`;
+        this.emit(s.id, 'SR00180', text);
+        this.o.events.alert(s.id, 'master_lost', `scenario ${s.name}: ${text}`);
+      },
+      onBack: () => this.emit(s.id, 'SR00181', s.master),
+    });
+    watch.start();
+    return watch;
   }
 
   private async openUndo(s: Scenario): Promise<UndoJournal> {
@@ -417,6 +441,7 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
             await rm(side.flagFile, { force: true });
           },
           onError: (e) => this.onApplyError(side, e),
+          heard: () => side.watch.heard(),
           acked: () => {
             if (!side.applyFailing) return;
             side.applyFailing = false;
@@ -627,6 +652,7 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
     if (r) {
       this.replicas.delete(scenarioId);
       clearInterval(r.pointTimer);
+      r.watch.stop();
       r.socket?.destroy();
       await r.applier.close();
       await r.undo.close();

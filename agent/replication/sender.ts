@@ -41,6 +41,8 @@ export interface SenderHooks {
   onCaughtUp(): void;
   onRefused(message: string): void;
   onBytesSent(n: number): void;
+  /** A frame at least this often, a ping when idle, so the replica can tell a quiet master from a lost one. */
+  pingSeconds: number;
 }
 
 const WINDOW_BYTES = 64 * 1024 * 1024;
@@ -235,6 +237,7 @@ export class Sender {
     let sentSeq = from - 1;
     const inflight: { seq: number; bytes: number }[] = [];
     let inflightBytes = 0;
+    let lastSent = Date.now();
     while (!this.stopped && !failed()) {
       const seen = this.signals;
       while (inflight.length > 0 && (inflight[0] as { seq: number }).seq <= this.ackedSeq) {
@@ -243,6 +246,10 @@ export class Sender {
       await this.h.spool.release(this.ackedSeq);
       const caughtUp = (typeof cursor === 'number' ? cursor : cursor.seq) >= this.h.spool.durableEndSeq;
       if (caughtUp || inflightBytes >= WINDOW_BYTES) {
+        if (Date.now() - lastSent >= this.h.pingSeconds * 1000) {
+          await sendFrame(socket, FrameType.ping, Buffer.alloc(0));
+          lastSent = Date.now();
+        }
         if (this.signals === seen) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, 1000);
@@ -261,6 +268,7 @@ export class Sender {
         const bytes = parts.reduce((n, p) => n + p.length, 0);
         await this.h.bandwidth.take(bytes);
         await sendFrameParts(socket, FrameType.record, parts);
+        lastSent = Date.now();
         this.h.onBytesSent(bytes);
         sentSeq = sequenceOf(parts[0] as Buffer);
         inflight.push({ seq: sentSeq, bytes });
