@@ -67,6 +67,8 @@ export function registerRewind(program: Command): void {
             'paths changed': report.pathsChanged,
             paths: (report.paths as string[] | undefined)?.join(' '),
           });
+          for (const warning of (report.warnings as string[] | undefined) ?? [])
+            ctx.say(`warning: ${warning}`);
           ctx.say('The scenario is stopped; run it again to resynchronize the replica from the master.');
         },
       ),

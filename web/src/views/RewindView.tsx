@@ -107,6 +107,12 @@ function RewindProgress(props: { scenarioPath: string; commandId: string }) {
       <p className="rewind-result">
         Rewound: {report?.entriesUndone ?? 0} changes undone on {report?.pathsChanged ?? 0} paths. The
         scenario is stopped; run it to resynchronize the replica from the master.
+        {report?.warnings?.map((warning) => (
+          <span key={warning} className="warning">
+            {' '}
+            Warning: {warning}
+          </span>
+        ))}
       </p>
     );
   }
