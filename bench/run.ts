@@ -10,6 +10,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   workflow: () => import('./workflow.js').then((bench) => bench.runWorkflowBenchmark()),
   replication: () => import('./replication.js').then((bench) => bench.runReplicationBenchmark()),
   backup: () => import('./backup.js').then((bench) => bench.runBackupBenchmark()),
+  'undo-journal': () => import('./undo-journal.js').then((bench) => bench.runUndoJournalBenchmark()),
 };
 
 const name = process.argv[2];

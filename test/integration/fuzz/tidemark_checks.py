@@ -3,7 +3,24 @@
 Every refused request answers JSON {code, message} with both non-empty; a 400 (bad input) also
 names the offending field. 429 comes from the stage throttle and is left to the gateway.
 """
+import ast
+import threading
+
 import schemathesis
+
+# CPython 3.11 before 3.11.8 (gh-106905): ast.parse from two threads at once can fail with
+# "SystemError: AST constructor recursion depth mismatch". Hypothesis parses lambda sources to
+# describe strategies, and --workers 2 runs two threads, so their parses take turns here.
+_parse = ast.parse
+_parse_lock = threading.Lock()
+
+
+def _parse_one_at_a_time(*args, **kwargs):
+    with _parse_lock:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time
 
 
 @schemathesis.check
