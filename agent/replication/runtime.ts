@@ -4,12 +4,12 @@
  * for others. Each scenario keeps its own spool, signatures, applied
  * sequence and undo journal under `<stateDir>/scenarios/<id>/`.
  */
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { RewindOutput, SendChecksumsOutput } from '../../core/agent-commands.js';
 import { TidemarkError } from '../../core/error-catalogue.js';
-import type { Scenario } from '../../core/scenario.js';
+import { replicaDirectoryRefusal, type Scenario } from '../../core/scenario.js';
 import { ContainedTree } from '../fs/contained-tree.js';
 import { isNoSpace } from '../fs/no-space.js';
 import type { ApplyGate, ReplicaWriteHook } from '../replica-write-hooks.js';
@@ -90,6 +90,9 @@ interface ReplicaSide {
   /** The is-alive check of the master (scenario options masterCheckSeconds, masterCheckMisses). */
   watch: MasterWatch;
 }
+
+/** Beside the undo journal: the replica folder its paths are relative to. */
+const TARGET_FILE = 'target-directory';
 
 /** Errors of the disk rather than of the record: the record is sound and the master resends it. */
 const DISK_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS']);
@@ -296,6 +299,8 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
       return;
     }
     const dir = join(this.dirOf(s.id), 'replica');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, TARGET_FILE), directory, { mode: 0o600 });
     const undo = await this.openUndo(s);
     const applier = new Applier({
       roots: s.roots,
@@ -535,6 +540,17 @@ export class ReplicationEngine implements ReplicationRuntime, ApplyGate {
    * newer data flows again unless the master is first resynchronized from here).
    */
   async rewind(scenario: Scenario, directory: string, rewindPointId: string): Promise<RewindOutput> {
+    // The journal's paths are relative to the folder they were recorded in: never played into another.
+    const recordedIn = await readFile(join(this.dirOf(scenario.id), 'replica', TARGET_FILE), 'utf8').catch(
+      () => undefined,
+    );
+    if (recordedIn !== undefined && recordedIn !== directory)
+      throw new TidemarkError(
+        'AE0468',
+        `the undo journal of scenario ${scenario.name} was recorded in ${recordedIn}, not in ${directory}; nothing was rolled back`,
+      );
+    const refusal = replicaDirectoryRefusal(directory);
+    if (refusal) throw new TidemarkError('AE0468', `replica directory refused: ${refusal}`);
     if (this.replicas.has(scenario.id) || this.masters.has(scenario.id)) await this.stop(scenario.id);
     const undo = await this.openUndo(scenario);
     const tree = await ContainedTree.open(directory);

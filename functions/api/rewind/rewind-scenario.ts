@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TidemarkError } from '../../../core/error-catalogue.js';
 import { RewindRequest } from '../../../core/rewind-point.js';
-import { acquireLock } from '../../repositories/locks.js';
+import type { ScenarioView } from '../../../core/scenario-status.js';
+import { acquireLock, releaseLock } from '../../repositories/locks.js';
 import { listRewindPoints } from '../../repositories/rewind-points.js';
 import { applyAction } from '../../repositories/scenarios.js';
 import { httpHandler } from '../../shared/http-handler.js';
@@ -39,13 +40,16 @@ export const handler = httpHandler(
         `host '${point.host}' is no longer a replica of '${scenario.name}'`,
         409,
       );
-    await acquireLock(
-      scenario.id,
-      `rewind-${randomUUID()}`,
-      scenario.options.agentTimeoutSeconds,
-      scenario.name,
-    );
-    const stopped = scenario.state === 'stopped' ? scenario : await applyAction(scenario, 'stop');
+    const holder = `rewind-${randomUUID()}`;
+    await acquireLock(scenario.id, holder, scenario.options.agentTimeoutSeconds, scenario.name);
+    let stopped: ScenarioView;
+    try {
+      stopped = scenario.state === 'stopped' ? scenario : await applyAction(scenario, 'stop');
+    } catch (error) {
+      // Nothing was sent: the lock must not hold backups off for nothing.
+      await releaseLock(scenario.id, holder).catch(() => undefined);
+      throw error;
+    }
     const others = [hosts.master, ...hosts.replicas.filter((host) => host.id !== replica.id)];
     const stops =
       scenario.state === 'stopped' ? [] : await sendScenarioCommands(stopped, hosts, 'stop', others);

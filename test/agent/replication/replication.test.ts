@@ -128,6 +128,11 @@ describe('replication master → replica over mutual TLS on loopback', () => {
     await writeFile(join(root, 'new-file'), 'created after the point');
     await converged(root, target);
     await pair.replica.suspend(scenario.id);
+    // Played into a folder it was not recorded in, the journal would write its images there: refused.
+    await expect(pair.replica.rewind(scenario, join(pair.base, 'elsewhere'), point.id)).rejects.toThrow(
+      /AE0468|recorded in/,
+    );
+    expect(await readFile(join(target, 'doc'), 'utf8')).toBe('version two, longer');
     const report = await pair.replica.rewind(scenario, scenario.replicas[0]?.directory ?? '', point.id);
     expect(report.paths).toEqual(['/doc', '/new-file'].map((p) => join(root, p)));
     expect(await readFile(join(target, 'doc'), 'utf8')).toBe('version one');
