@@ -96,7 +96,9 @@ async function checkDataDirectory(
       report: [`${label}: a throwaway server started on the overlay`, ...notes, ...lines],
     };
   } catch (error) {
-    if (signal.aborted) throw error; // the step's deadline passed: that is the step's failure, not the data's
+    // The step's deadline passed: that is the step's failure, not the data's. Its reason says why; a
+    // client tool killed by the abort only says "The operation was aborted".
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : error;
     // The server names overlay paths; the operator knows the replica's.
     const message = (error as Error).message.split(path.resolve(overlay.pathOf('/'))).join('');
     return { passed: false, report: [`${label}: ${message}`] };
