@@ -27,13 +27,13 @@ export interface ReplicationHandlerDeps {
 
 const ROLE_NAMES = { any: 'master or replica', master: 'its master', replica: 'a replica' } as const;
 
-/** Refuses (AE0468) a command for a scenario in which this host has not the role; answers its replica spec, if any. */
+/** Refuses (AE0468) a command for a scenario in which this host has not the role; answers its replica spec when it is a replica. */
 function requireRole(
   scenario: Scenario,
   self: string,
   role: keyof typeof ROLE_NAMES,
   addressedTo?: string,
-): ReplicaSpec {
+): ReplicaSpec | undefined {
   if (addressedTo !== undefined && addressedTo.toLowerCase() !== self.toLowerCase()) {
     throw new TidemarkError('AE0468', `the command is addressed to host ${addressedTo}, not to ${self}`);
   }
@@ -42,7 +42,7 @@ function requireRole(
   const isMaster = scenario.master.toLowerCase() === me;
   const replica = scenario.replicas.find((r) => r.host.toLowerCase() === me);
   if (replica && role !== 'master') return replica;
-  if (isMaster && role !== 'replica') return { host: self, directory: '/' };
+  if (isMaster && role !== 'replica') return undefined;
   throw new TidemarkError(
     'AE0468',
     `scenario ${scenario.id} does not name host ${self} as ${ROLE_NAMES[role]}`,
@@ -91,7 +91,7 @@ export function replicationHandlers(deps: ReplicationHandlerDeps): CommandHandle
     },
     rewind: async (raw, { self }) => {
       const { scenario, pointId } = RewindArgs.parse(raw);
-      const replica = requireRole(scenario, self, 'replica');
+      const replica = requireRole(scenario, self, 'replica') as ReplicaSpec; // role 'replica' answers one or throws
       const output = await runtime.rewind(scenario, replica.directory, pointId);
       // Stopped here by the rewind: not restarted after an agent restart either.
       await assignments.remove(scenario.id);

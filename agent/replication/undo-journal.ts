@@ -57,6 +57,8 @@ interface Segment {
   file: string;
   point: RewindPoint;
   bytes: number;
+  /** The size of its point entry, as written (what a rewind truncates the segment back to). */
+  pointBytes: number;
 }
 
 export interface UndoJournalOptions {
@@ -107,7 +109,8 @@ export class UndoJournal {
       }
       const end = entries.at(-1)?.end ?? 0;
       await truncate(file, end); // a torn last entry from a crash
-      this.segments.push({ file, point: this.pointOf(first), bytes: end });
+      const pointBytes = entries[0]?.end ?? 0;
+      this.segments.push({ file, point: this.pointOf(first), bytes: end, pointBytes });
       this.next = Number.parseInt(name, 10) + 1;
     }
     const clean = await rm(this.cleanMarker).then(
@@ -143,7 +146,7 @@ export class UndoJournal {
   /** True when something was journaled since the newest point (a new point would differ from it). */
   get changedSinceLastPoint(): boolean {
     const last = this.segments.at(-1);
-    return last !== undefined && last.bytes > headerBytesOf(last);
+    return last !== undefined && last.bytes > last.pointBytes;
   }
 
   async createPoint(event: RewindPointEvent, label?: string): Promise<RewindPoint> {
@@ -157,10 +160,11 @@ export class UndoJournal {
     await this.closeSegment();
     const file = join(this.dir, `${String(this.next++).padStart(12, '0')}.seg`);
     this.fd = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o600);
-    const segment: Segment = { file, point, bytes: 0 };
+    const segment: Segment = { file, point, bytes: 0, pointBytes: 0 };
     this.segments.push(segment);
     try {
       await this.append({ op: 'point', id: point.id, createdAt: point.createdAt, event, label });
+      segment.pointBytes = segment.bytes;
       await this.sync();
       await syncDirectory(this.dir);
     } catch (error) {
@@ -250,7 +254,7 @@ export class UndoJournal {
     }
     const [kept, ...dropped] = later as [Segment, ...Segment[]];
     for (const segment of dropped) await rm(segment.file, { force: true });
-    kept.bytes = headerBytesOf(kept);
+    kept.bytes = kept.pointBytes;
     await truncate(kept.file, kept.bytes);
     this.segments = this.segments.slice(0, at + 1);
     this.fd = await open(kept.file, constants.O_WRONLY | constants.O_APPEND);
@@ -334,13 +338,6 @@ function encodeEntry(header: UndoOp, data: Buffer): Buffer {
   buf.writeUInt32LE(data.length, 4 + h.length);
   data.copy(buf, 8 + h.length);
   return buf;
-}
-
-/** The size of a segment's point entry (its first). */
-function headerBytesOf(segment: Segment): number {
-  const p = segment.point;
-  const header: UndoOp = { op: 'point', id: p.id, createdAt: p.createdAt, event: p.event, label: p.label };
-  return encodeEntry(header, Buffer.alloc(0)).length;
 }
 
 async function readEntries(file: string): Promise<Entry[]> {

@@ -1,6 +1,5 @@
-/** Data rewind: rewind points (listed, bookmarked, reported by replicas), the rewind itself, and command status. */
+/** Data rewind: rewind points (listed, bookmarked, reported by replicas) and the rewind itself. */
 import { z } from 'zod';
-import { RewindOutput } from '../../../core/agent-commands.js';
 import { Command } from '../../../core/command.js';
 import {
   CatalogRewindPoint,
@@ -49,16 +48,6 @@ export const REWIND_ROUTES: readonly Route[] = [
       body: RewindRequest,
       response: z.object({ scenario: ScenarioView, point: CatalogRewindPoint, commands: SentCommands }),
       status: 202,
-    },
-  },
-  {
-    method: 'GET',
-    path: '/scenarios/{scenarioId}/commands/{commandId}',
-    handler: 'functions/api/rewind/get-scenario-command.ts',
-    access: 'viewer',
-    doc: {
-      summary: "A command sent for the scenario: status, output (a rewind's RewindOutput) or error",
-      response: Command.omit({ args: true }).extend({ output: RewindOutput.or(z.unknown()).optional() }),
     },
   },
   {

@@ -1,5 +1,6 @@
 /** The scenario routes (operators) and the agents' status report, with their OpenAPI docs. */
 import { z } from 'zod';
+import { RewindOutput } from '../../../core/agent-commands.js';
 import { Command } from '../../../core/command.js';
 import { CreateScenarioRequest, UpdateScenarioRequest } from '../../../core/scenario.js';
 import { ScenarioStatusReport, ScenarioView } from '../../../core/scenario-status.js';
@@ -92,6 +93,16 @@ export const SCENARIO_ROUTES: readonly Route[] = [
       summary: 'Discover entities: a discover command to the master',
       response: ActionResult,
       status: 202,
+    },
+  },
+  {
+    method: 'GET',
+    path: '/scenarios/{scenarioId}/commands/{commandId}',
+    handler: 'functions/api/scenarios/get-scenario-command.ts',
+    access: 'viewer',
+    doc: {
+      summary: "A command sent for the scenario: status, output (a rewind's RewindOutput) or error",
+      response: Command.omit({ args: true }).extend({ output: RewindOutput.or(z.unknown()).optional() }),
     },
   },
   {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TidemarkError } from '../../../core/error-catalogue.js';
 import { getStoredCommand } from '../../repositories/commands.js';
 import { httpHandler } from '../../shared/http-handler.js';
-import { ScenarioParams } from '../scenarios/scenario-params.js';
+import { ScenarioParams } from './scenario-params.js';
 
 export const ScenarioCommandParams = ScenarioParams.extend({ commandId: z.string().min(1).max(100) });
 
